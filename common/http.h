@@ -1,0 +1,75 @@
+/*
+ * A small HTTP/1.1 server on libuv, parsing requests with http-parser.
+ *
+ * The server reads a whole request (head and body, within the limits),
+ * then calls the handler once with an exchange. The handler answers at
+ * once or later (after work on the thread pool) with exactly one call to
+ * http_respond(); the exchange stays valid until then. Keep-alive is on
+ * unless the client asks otherwise; pipelined requests are answered in
+ * order. Limits: header bytes, body bytes, idle and request timeouts.
+ * Violations get 400, 413, 431 or 408 and the connection is closed.
+ */
+#ifndef LMS_HTTP_H
+#define LMS_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+struct http_server;
+struct http_exchange;
+
+struct http_limits {
+	size_t max_header_bytes; /* default 16 KiB */
+	size_t max_body_bytes;	 /* default 1 MiB */
+	unsigned idle_timeout_ms; /* keep-alive idle; default 30 s */
+	unsigned request_timeout_ms; /* whole request; default 10 s */
+	unsigned max_connections;    /* default 1024 */
+};
+
+/* The request as the handler sees it; every pointer is borrowed from the
+ * exchange and valid until http_respond(). */
+struct http_request {
+	const char *method; /* "GET", "POST", ... */
+	const char *path;   /* decoded path without the query, e.g. /a/b */
+	const char *query;  /* raw query after '?', "" if none */
+	const uint8_t *body;
+	size_t body_len;
+	uint64_t id; /* request id for log lines */
+};
+
+typedef void (*http_handler)(void *ctx, struct http_exchange *x,
+			     const struct http_request *req);
+
+/* Listens on addr ("127.0.0.1:8610" or "[::1]:8610"). limits may be NULL
+ * for the defaults. On success *out is the running server. */
+int http_server_start(uv_loop_t *loop, const char *addr,
+		      const struct http_limits *limits, http_handler handler,
+		      void *ctx, struct http_server **out);
+
+/* Stops accepting, closes every connection (answers in progress are
+ * dropped) and frees the server; done_cb (may be NULL) runs once all
+ * handles are closed. */
+void http_server_stop(struct http_server *s, void (*done_cb)(void *),
+		      void *arg);
+
+/* A request header by case-insensitive name, or NULL; borrowed. */
+const char *http_header(const struct http_exchange *x, const char *name);
+
+/* Adds a response header before http_respond(); copies both strings. */
+int http_add_header(struct http_exchange *x, const char *name,
+		    const char *value);
+
+/* Sends the response (Content-Length is set from len) and ends the
+ * exchange; x must not be used afterwards. Copies body. */
+void http_respond(struct http_exchange *x, int status,
+		  const char *content_type, const void *body, size_t len);
+
+/* Sends {"error": {"code": code, "message": message}} with status. */
+void http_respond_error(struct http_exchange *x, int status,
+			const char *code, const char *message);
+
+/* Splits "host:port" or "[v6]:port" into a sockaddr. */
+int http_parse_addr(const char *addr, struct sockaddr_storage *out);
+
+#endif

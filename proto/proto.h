@@ -1,0 +1,260 @@
+/*
+ * The mother <-> workspace wire protocol: frames, messages and signed
+ * events.
+ *
+ * Every message is a frame: a 4-byte big-endian length of what follows,
+ * a 1-byte type, then the payload. The length is checked against the
+ * decoder's limit as soon as the 5 header bytes are in, before anything
+ * is buffered for the payload.
+ *
+ * Session (TCP, one per workspace):
+ *
+ *   mother                                  workspace
+ *     | ---- CHALLENGE (nonce, mother key) ---> |
+ *     |                                         | init: ENROLL (token,
+ *     | <--- ENROLL or HELLO ------------------ |   key, nonce)
+ *     | ---- ENROLLED or ERROR ---------------> |   serve: HELLO (tenant,
+ *     |        (enrollment ends here)           |   last applied seq, sig)
+ *     | ---- WELCOME (head seq) --------------> |
+ *     | ---- EVENT seq n+1, n+2, ... ---------> |  apply each in one
+ *     | <--- ACK seq -------------------------- |  transaction, then ACK
+ *     | <--- RESUME seq (after a gap) --------- |
+ *     | <--> PING when idle; silence = drop     |
+ *
+ * Integers are big-endian. A string is a u16 length and its bytes (no
+ * NUL). Decoders reject trailing bytes, over-long fields, ids that are not
+ * valid ids and revisions that are not 40 hex digits. Payloads:
+ *
+ *   CHALLENGE  version u8, nonce[32], mother public key[32]
+ *   HELLO      version u8, tenant str, last_seq u64, signature[64]
+ *   WELCOME    head_seq u64
+ *   EVENT      event length u32, event, signature[64], pack bytes
+ *   ACK/RESUME seq u64
+ *   ENROLL     token str, workspace public key[32], nonce[32]
+ *   ENROLLED   tenant str, signature[64]
+ *   ERROR      code u32, message str
+ *   PING       (empty)
+ *
+ * The event encoding: version u8, tenant str, seq u64, course str,
+ * prev_rev str (empty or 40 hex), new_rev str (40 hex), kind u8, time
+ * i64, expiry i64, pack sha256[32], pack length u64. Signatures are
+ * Ed25519 over a domain string (ASCII, no NUL) followed by fields:
+ *
+ *   event     "lms-event"  || event encoding
+ *   HELLO     "lms-hello"  || version u8 || mother nonce[32] || tenant str
+ *                          || last_seq u64
+ *   ENROLLED  "lms-enroll" || workspace nonce[32] || tenant str
+ *                          || workspace public key[32]
+ *
+ * Functions return 0 or a negative PROTO_E* code; proto_strerror() names
+ * it. Encoders append a whole frame (header included) to a struct buf.
+ */
+#ifndef LMS_PROTO_H
+#define LMS_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/crypto.h"
+
+#define PROTO_VERSION 1
+#define PROTO_HEADER_LEN 5
+#define PROTO_NONCE_LEN 32
+#define PROTO_DEFAULT_MAX_FRAME (256u << 20) /* an EVENT with its pack */
+#define PROTO_MAX_CONTROL 4096 /* every frame but EVENT */
+#define PROTO_MAX_TOKEN 128
+#define PROTO_MAX_MESSAGE 256
+
+enum proto_error {
+	PROTO_OK = 0,
+	PROTO_ETRUNCATED = -1, /* input ends inside a field */
+	PROTO_ETOOBIG = -2,    /* frame or field over its limit */
+	PROTO_EMALFORMED = -3, /* bad id, revision, kind, trailing bytes */
+	PROTO_EVERSION = -4,   /* unknown protocol version */
+	PROTO_ESIGNATURE = -5, /* signature does not verify */
+	PROTO_ETYPE = -6,      /* unknown or unexpected frame type */
+	PROTO_ENOMEM = -7,
+};
+
+const char *proto_strerror(int code);
+
+enum proto_type {
+	PROTO_CHALLENGE = 1,
+	PROTO_HELLO = 2,
+	PROTO_WELCOME = 3,
+	PROTO_EVENT = 4,
+	PROTO_ACK = 5,
+	PROTO_RESUME = 6,
+	PROTO_ENROLL = 7,
+	PROTO_ENROLLED = 8,
+	PROTO_ERROR = 9,
+	PROTO_PING = 10,
+};
+
+/* ---- frames ---- */
+
+struct proto_frame {
+	uint8_t type;
+	const uint8_t *payload; /* borrowed from the decoder */
+	size_t len;
+};
+
+struct proto_decoder {
+	struct buf in;
+	size_t max_frame; /* payload limit for EVENT frames */
+};
+
+void proto_decoder_init(struct proto_decoder *d, size_t max_frame);
+void proto_decoder_release(struct proto_decoder *d);
+
+/* Buffers received bytes. Fails with PROTO_ETOOBIG as soon as a complete
+ * header announces a frame over the limit (PROTO_MAX_CONTROL for every
+ * type but EVENT), without buffering its payload. */
+int proto_decoder_feed(struct proto_decoder *d, const void *data,
+		       size_t len);
+
+/* 1 and a frame when one is complete (valid until the next call of
+ * proto_decoder_next or _feed), 0 when more bytes are needed, or a
+ * negative code. */
+int proto_decoder_next(struct proto_decoder *d, struct proto_frame *f);
+
+/* Appends a frame header for a payload of len bytes. */
+int proto_frame_header(struct buf *out, uint8_t type, size_t len);
+
+/* ---- signed events ---- */
+
+enum proto_event_kind {
+	PROTO_KIND_REVISION = 1, /* a course revision: pack prev..new */
+};
+
+struct proto_event {
+	uint8_t version;
+	char tenant[65];
+	uint64_t seq;	/* 1, 2, 3 ... per tenant, no gaps */
+	char course[65];
+	char prev_rev[41]; /* "" when the tenant holds no revision yet */
+	char new_rev[41];
+	uint8_t kind;
+	int64_t time;	/* when the revision was published, unix seconds */
+	int64_t expiry; /* refuse after this, unix seconds */
+	uint8_t pack_sha256[CRYPTO_SHA256_LEN];
+	uint64_t pack_len;
+};
+
+/* The canonical encoding of every field above, in order; this is what the
+ * signature covers. */
+int proto_event_encode(const struct proto_event *ev, struct buf *out);
+int proto_event_decode(const uint8_t *p, size_t len,
+		       struct proto_event *ev);
+
+int proto_event_sign(const struct proto_event *ev,
+		     const struct crypto_key *key,
+		     uint8_t sig[CRYPTO_SIG_LEN]);
+/* 0 or PROTO_ESIGNATURE. */
+int proto_event_verify(const struct proto_event *ev,
+		       const uint8_t pub[CRYPTO_PUBKEY_LEN],
+		       const uint8_t sig[CRYPTO_SIG_LEN]);
+
+/* An EVENT frame's payload: u32 length of the encoded event, the event,
+ * the 64-byte signature, then exactly pack_len bytes of git pack. */
+struct proto_event_msg {
+	struct proto_event ev;
+	uint8_t sig[CRYPTO_SIG_LEN];
+	const uint8_t *pack; /* borrowed from the payload */
+	size_t pack_len;
+};
+
+int proto_write_event(struct buf *out, const struct proto_event *ev,
+		      const uint8_t sig[CRYPTO_SIG_LEN], const void *pack,
+		      size_t pack_len);
+/* Checks the structure and that the pack length matches the event; the
+ * signature and the pack hash are the receiver's to verify. */
+int proto_read_event(const uint8_t *payload, size_t len,
+		     struct proto_event_msg *msg);
+
+/* ---- control messages ---- */
+
+struct proto_challenge {
+	uint8_t version;
+	uint8_t nonce[PROTO_NONCE_LEN];
+	uint8_t mother_pub[CRYPTO_PUBKEY_LEN];
+};
+
+struct proto_hello {
+	uint8_t version;
+	char tenant[65];
+	uint64_t last_seq; /* last event applied, 0 for none */
+	uint8_t sig[CRYPTO_SIG_LEN];
+};
+
+struct proto_welcome {
+	uint64_t head_seq; /* last event in the tenant's stream */
+};
+
+struct proto_seq { /* ACK and RESUME */
+	uint64_t seq;
+};
+
+struct proto_enroll {
+	char token[PROTO_MAX_TOKEN + 1];
+	uint8_t workspace_pub[CRYPTO_PUBKEY_LEN];
+	uint8_t nonce[PROTO_NONCE_LEN]; /* chosen by the workspace */
+};
+
+struct proto_enrolled {
+	char tenant[65];
+	uint8_t sig[CRYPTO_SIG_LEN]; /* by the mother's key */
+};
+
+enum proto_error_code {
+	PROTO_ERR_AUTH = 1,	 /* unknown tenant or bad signature */
+	PROTO_ERR_TOKEN = 2,	 /* wrong, used or expired token */
+	PROTO_ERR_PROTOCOL = 3,	 /* malformed or unexpected frame */
+	PROTO_ERR_INTERNAL = 4,
+};
+
+struct proto_errmsg {
+	uint32_t code;
+	char message[PROTO_MAX_MESSAGE + 1];
+};
+
+int proto_write_challenge(struct buf *out, const struct proto_challenge *m);
+int proto_read_challenge(const uint8_t *p, size_t len,
+			 struct proto_challenge *m);
+int proto_write_hello(struct buf *out, const struct proto_hello *m);
+int proto_read_hello(const uint8_t *p, size_t len, struct proto_hello *m);
+int proto_write_welcome(struct buf *out, const struct proto_welcome *m);
+int proto_read_welcome(const uint8_t *p, size_t len,
+		       struct proto_welcome *m);
+/* type is PROTO_ACK or PROTO_RESUME */
+int proto_write_seq(struct buf *out, uint8_t type, const struct proto_seq *m);
+int proto_read_seq(const uint8_t *p, size_t len, struct proto_seq *m);
+int proto_write_enroll(struct buf *out, const struct proto_enroll *m);
+int proto_read_enroll(const uint8_t *p, size_t len, struct proto_enroll *m);
+int proto_write_enrolled(struct buf *out, const struct proto_enrolled *m);
+int proto_read_enrolled(const uint8_t *p, size_t len,
+			struct proto_enrolled *m);
+int proto_write_error(struct buf *out, const struct proto_errmsg *m);
+int proto_read_error(const uint8_t *p, size_t len, struct proto_errmsg *m);
+int proto_write_ping(struct buf *out);
+
+/* HELLO signature: over "lms-hello" || version || mother nonce || tenant
+ * || last_seq, by the workspace key. */
+int proto_hello_sign(struct proto_hello *m,
+		     const uint8_t nonce[PROTO_NONCE_LEN],
+		     const struct crypto_key *workspace_key);
+int proto_hello_verify(const struct proto_hello *m,
+		       const uint8_t nonce[PROTO_NONCE_LEN],
+		       const uint8_t workspace_pub[CRYPTO_PUBKEY_LEN]);
+
+/* ENROLLED signature: over "lms-enroll" || workspace nonce || tenant ||
+ * workspace public key, by the mother key. */
+int proto_enrolled_sign(struct proto_enrolled *m,
+			const struct proto_enroll *req,
+			const struct crypto_key *mother_key);
+int proto_enrolled_verify(const struct proto_enrolled *m,
+			  const struct proto_enroll *req,
+			  const uint8_t mother_pub[CRYPTO_PUBKEY_LEN]);
+
+#endif
