@@ -1,8 +1,8 @@
 /*
  * The course package format, version 1, and its validation.
  *
- * A course is a tree of files: course.json, lessons/*.md, quizzes/*.json
- * and media/. The same validation runs on a directory (course publish
+ * A course is a tree of files: course.json, lessons/ (Markdown), quizzes/
+ * (JSON) and media/. The same validation runs on a directory (course publish
  * DIR) and on a git tree (a push, or a revision a workspace receives),
  * through a reader that fetches a file by its path in the course.
  *

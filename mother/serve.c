@@ -1,0 +1,139 @@
+/*
+ * The mother daemon's start-up, signal handling and orderly stop.
+ */
+#include "mother/serve.h"
+
+#include "common/db.h"
+#include "common/http.h"
+#include "common/log.h"
+#include "mother/admin.h"
+#include "mother/control.h"
+#include "mother/publish.h"
+#include "mother/sync.h"
+
+#include <signal.h>
+#include <stdlib.h>
+
+struct serve {
+	uv_loop_t *loop;
+	struct mother *m;
+	struct admin admin;
+	struct http_server *http;
+	struct sync_server *sync;
+	struct control_server *control;
+	uv_signal_t sigint, sigterm, sighup;
+	int stopping;
+};
+
+static void serve_poke(void *ctx)
+{
+	struct serve *s = ctx;
+
+	if (s->sync)
+		sync_server_poke(s->sync);
+}
+
+static void serve_connected(void *ctx, struct buf *out)
+{
+	struct serve *s = ctx;
+
+	if (s->sync)
+		sync_server_connected(s->sync, out);
+}
+
+static const struct control_ops serve_control_ops = {
+	.poke = serve_poke,
+	.connected = serve_connected,
+};
+
+static void serve_stop(struct serve *s)
+{
+	if (s->stopping)
+		return;
+	s->stopping = 1;
+	log_info("msg=\"stopping\"");
+	control_stop(s->control);
+	s->control = NULL;
+	if (s->http)
+		http_server_stop(s->http, NULL, NULL);
+	if (s->sync)
+		sync_server_stop(s->sync, NULL, NULL);
+	s->admin.sync = NULL;
+	s->sync = NULL;
+	uv_close((uv_handle_t *)&s->sigint, NULL);
+	uv_close((uv_handle_t *)&s->sigterm, NULL);
+	uv_close((uv_handle_t *)&s->sighup, NULL);
+}
+
+static void serve_on_signal(uv_signal_t *h, int signum)
+{
+	struct serve *s = h->data;
+
+	if (signum == SIGHUP) {
+		log_info("msg=\"SIGHUP: nothing to reload\"");
+		return;
+	}
+	serve_stop(s);
+}
+
+static void serve_signals(struct serve *s)
+{
+	uv_signal_t *h[] = { &s->sigint, &s->sigterm, &s->sighup };
+	int nums[] = { SIGINT, SIGTERM, SIGHUP };
+
+	signal(SIGPIPE, SIG_IGN);
+	for (int i = 0; i < 3; i++) {
+		uv_signal_init(s->loop, h[i]);
+		h[i]->data = s;
+		uv_signal_start(h[i], serve_on_signal, nums[i]);
+	}
+}
+
+static int serve_start(struct serve *s, const char *listen,
+		       const char *sync_listen)
+{
+	char *sock = mother_path(s->m, "mother.sock");
+	int rc;
+
+	rc = control_start(s->loop, sock, &serve_control_ops, s, &s->control);
+	free(sock);
+	if (rc) {
+		log_error("msg=\"another lms-mother serves this data "
+			  "directory\" data=\"%s\"", s->m->data);
+		return -1;
+	}
+	if (sync_server_start(s->loop, s->m, sync_listen, &s->sync))
+		return -1;
+	s->admin.m = s->m;
+	s->admin.sync = s->sync;
+	if (http_server_start(s->loop, listen, NULL, admin_handle, &s->admin,
+			      &s->http)) {
+		log_error("msg=\"cannot listen for HTTP\" addr=%s", listen);
+		return -1;
+	}
+	return 0;
+}
+
+int serve_run(struct mother *m, const char *listen, const char *sync_listen)
+{
+	struct serve s = { .loop = uv_default_loop(), .m = m };
+	int rc = 0;
+
+	if (publish_catch_up(m, NULL) < 0)
+		log_warn("msg=\"could not record every published revision\"");
+	/* acknowledgements may be lost in a crash: they are idempotent */
+	db_exec(m->db, "PRAGMA synchronous=NORMAL");
+	serve_signals(&s);
+	if (serve_start(&s, listen, sync_listen)) {
+		rc = -1;
+		serve_stop(&s);
+	} else {
+		log_info("msg=\"serving\" http=%s sync=%s mother_key=%s",
+			 listen, sync_listen, m->fingerprint);
+	}
+	uv_run(s.loop, UV_RUN_DEFAULT);
+	uv_loop_close(s.loop);
+	if (!rc)
+		log_info("msg=\"stopped\"");
+	return rc;
+}

@@ -1,0 +1,43 @@
+/*
+ * The mother's sync server: one session per connected workspace.
+ *
+ *   accepted --CHALLENGE--> challenged --ENROLL ok--> ENROLLED, close
+ *                               |
+ *                               +--HELLO ok--> streaming --(silence)--> closed
+ *                               |                  |  ^
+ *                               +--bad--> ERROR,   |  +-- ACK / RESUME
+ *                                         close    +-- EVENT n+1, n+2, ...
+ *
+ * A streaming session sends the tenant's events after the last one the
+ * workspace applied, signing each at send time with an expiry, at most
+ * SYNC_WINDOW unacknowledged at once. New events are picked up when a
+ * publisher pokes the daemon (sync_server_poke) and by a periodic check.
+ * Acknowledgements are written to mother.db in batches; losing one to a
+ * crash only makes the workspace receive an event it ignores.
+ */
+#ifndef LMS_MOTHER_SYNC_H
+#define LMS_MOTHER_SYNC_H
+
+#include <uv.h>
+
+#include "common/buf.h"
+#include "mother/mother.h"
+
+struct sync_server;
+
+/* Listens on addr ("127.0.0.1:8601"). The mother context is borrowed
+ * and must outlive the server. */
+int sync_server_start(uv_loop_t *loop, struct mother *m, const char *addr,
+		      struct sync_server **out);
+
+/* Looks for new events in every streaming session. */
+void sync_server_poke(struct sync_server *s);
+
+/* Appends the ids of tenants with a streaming session, space separated. */
+void sync_server_connected(struct sync_server *s, struct buf *out);
+
+/* Closes every session and the listener, flushes acknowledgements, frees
+ * the server; done runs when every handle is closed. */
+void sync_server_stop(struct sync_server *s, void (*done)(void *), void *arg);
+
+#endif
