@@ -21,14 +21,23 @@ static int64_t clock_system_ms(void)
 
 int clock_parse_iso(const char *s, int64_t *out)
 {
+	char again[32];
 	struct tm tm;
 	const char *end;
+	int64_t t;
 
 	memset(&tm, 0, sizeof(tm));
 	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
 	if (!end || (strcmp(end, "Z") && strcmp(end, "")))
 		return -EINVAL;
-	*out = (int64_t)timegm(&tm);
+	t = (int64_t)timegm(&tm);
+
+	/* strptime takes spaces, single digits and days such as 02-30 that
+	 * timegm moves on; only a time that formats back unchanged is one. */
+	clock_format_iso(t, again, sizeof(again));
+	if (strncmp(s, again, 19))
+		return -EINVAL;
+	*out = t;
 	return 0;
 }
 

@@ -18,6 +18,7 @@
 
 int fs_read_file(const char *path, size_t max, struct buf *out)
 {
+	size_t start = out->len;
 	struct stat st;
 	ssize_t n;
 	int fd, rc = 0;
@@ -52,7 +53,7 @@ int fs_read_file(const char *path, size_t max, struct buf *out)
 		if (n == 0)
 			break;
 		out->len += (size_t)n;
-		if (out->len > max) {
+		if (out->len - start > max) {
 			rc = -EFBIG;
 			goto out;
 		}
@@ -127,6 +128,7 @@ int fs_mkdir_p(const char *path, mode_t mode)
 {
 	char tmp[PATH_MAX];
 	size_t len = strlen(path);
+	struct stat st;
 
 	if (len == 0 || len >= sizeof(tmp))
 		return -ENAMETOOLONG;
@@ -141,7 +143,10 @@ int fs_mkdir_p(const char *path, mode_t mode)
 	}
 	if (mkdir(tmp, mode) < 0 && errno != EEXIST)
 		return -errno;
-	return 0;
+	/* EEXIST also covers a file of that name, which is no directory. */
+	if (stat(tmp, &st) < 0)
+		return -errno;
+	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
 
 int fs_exists(const char *path)

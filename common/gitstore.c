@@ -245,13 +245,15 @@ out:
 static int gitstore_run_pack(int in_fd, int out_fd, const char *from,
 			     const char *to, struct buf *out)
 {
-	char list[128];
+	char list[PATH_MAX];
 	int n = snprintf(list, sizeof(list), "%s\n%s%s%s", to,
 			 from && *from ? "^" : "", from && *from ? from : "",
 			 from && *from ? "\n" : "");
+	ssize_t wrote = -1;
 
-	ssize_t wrote = write(in_fd, list, (size_t)n);
-
+	/* Revisions may be long ref names: never send a cut list. */
+	if (n > 0 && (size_t)n < sizeof(list))
+		wrote = write(in_fd, list, (size_t)n);
 	close(in_fd);
 	if (wrote != n)
 		return -1;

@@ -60,9 +60,14 @@ const char *log_quote(const char *s, char *out, unsigned cap)
 		return out;
 	}
 	out[o++] = '"';
-	for (; s && *s && o < cap - 5; s++) {
+	for (; s && *s; s++) {
 		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
+		unsigned esc = c == '"' || c == '\\';
+
+		/* Room must stay for "...", the closing quote and the NUL. */
+		if (o + esc >= cap - 5)
+			break;
+		if (esc)
 			out[o++] = '\\';
 		out[o++] = c < 0x20 ? ' ' : (char)c;
 	}
