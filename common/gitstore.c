@@ -279,11 +279,21 @@ int gitstore_build_pack(const char *git_dir, const char *from,
 	int in[2], outp[2], status, rc;
 	pid_t pid;
 
-	if (pipe2(in, O_CLOEXEC) || pipe2(outp, O_CLOEXEC))
+	if (pipe2(in, O_CLOEXEC))
 		return -1;
+	if (pipe2(outp, O_CLOEXEC)) {
+		close(in[0]);
+		close(in[1]);
+		return -1;
+	}
 	pid = fork();
-	if (pid < 0)
+	if (pid < 0) {
+		close(in[0]);
+		close(in[1]);
+		close(outp[0]);
+		close(outp[1]);
 		return -1;
+	}
 	if (pid == 0) {
 		dup2(in[0], 0);
 		dup2(outp[1], 1);

@@ -14,6 +14,7 @@
 
 #include <cjson/cJSON.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,6 +153,7 @@ static int cmd_serve(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return main_usage_error("expected DATA");
+	log_init("lms-mother", LOG_INFO);
 	if (main_open(&m, argv[optind]))
 		return 1;
 	rc = serve_run(&m, listen, sync);
@@ -529,7 +531,8 @@ int main(int argc, char **argv)
 {
 	int used = 0;
 
-	log_init("lms-mother", LOG_INFO);
+	log_init("lms-mother", LOG_WARN); /* serve raises it to info */
+	signal(SIGPIPE, SIG_IGN); /* peers and git children may go away */
 	if (argc < 2) {
 		main_overview(stderr);
 		return 2;
@@ -548,5 +551,5 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(main_current->name, "hook"))
 		return main_current->run(argc - 1, argv + 1);
-	return main_current->run(argc - used + 1, argv + used - 1);
+	return main_current->run(argc - used, argv + used);
 }

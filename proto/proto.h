@@ -2,8 +2,9 @@
  * The mother <-> workspace wire protocol: frames, messages and signed
  * events.
  *
- * Every message is a frame: a 4-byte big-endian length of what follows,
- * a 1-byte type, then the payload. The length is checked against the
+ * Every message is a frame: a 4-byte big-endian length of the payload,
+ * a 1-byte type, then the payload (the length does not count the type
+ * byte, so a PING is 00 00 00 00 0a). The length is checked against the
  * decoder's limit as soon as the 5 header bytes are in, before anything
  * is buffered for the payload.
  *
@@ -103,6 +104,9 @@ struct proto_frame {
 struct proto_decoder {
 	struct buf in;
 	size_t max_frame; /* payload limit for EVENT frames */
+	size_t head;	  /* first unread byte of in */
+	size_t scan;	  /* next frame header not yet checked */
+	int error;	  /* sticky: once set, every call returns it */
 };
 
 void proto_decoder_init(struct proto_decoder *d, size_t max_frame);
