@@ -145,6 +145,9 @@ static int publish_step(sqlite3 *db, const char *sql, const char *course,
 	sqlite3_bind_text(st, 3, title, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, now);
 	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	if (rc)
+		log_error("msg=\"cannot record revision\" course=%s "
+			  "error=\"%s\"", course, sqlite3_errmsg(db));
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -187,6 +190,9 @@ static int publish_recorded(struct mother *m, const char *course,
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		snprintf(rev, 41, "%s", db_text(st, 0));
 		rc = 0;
+	} else {
+		log_error("msg=\"course missing from mother.db\" course=%s",
+			  course);
 	}
 	sqlite3_finalize(st);
 	return rc;
@@ -281,6 +287,9 @@ static int publish_ensure_pack(struct mother *m, const char *course,
 	sqlite3_bind_blob(st, 4, sha, sizeof(sha), SQLITE_STATIC);
 	sqlite3_bind_blob64(st, 5, pack.data, pack.len, SQLITE_STATIC);
 	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	if (rc)
+		log_error("msg=\"cannot store pack\" course=%s error=\"%s\"",
+			  course, sqlite3_errmsg(m->db));
 	sqlite3_finalize(st);
 	log_debug("msg=\"pack ready\" course=%s from=%s to=%s bytes=%zu",
 		  course, *from ? from : "-", to, pack.len);
@@ -298,22 +307,39 @@ static const char publish_missing_packs_sql[] =
 	" AND NOT EXISTS (SELECT 1 FROM packs p WHERE p.course = l.course"
 	" AND p.from_rev = l.stream_rev AND p.to_rev = c.revision)";
 
+struct publish_pack_need {
+	char course[65], from[41], to[41];
+};
+
+/* Collects what is missing first: a read statement left open across the
+ * inserts would turn into a write transaction that SQLite refuses at
+ * once (no busy wait) if the daemon wrote in between. */
 static int publish_build_packs(struct mother *m)
 {
 	sqlite3_stmt *st = db_prepare(m->db, publish_missing_packs_sql);
+	struct publish_pack_need *need = NULL, *grown;
+	size_t n = 0;
 	int rc = 0;
 
 	if (!st)
 		return -1;
-	while (!rc && sqlite3_step(st) == SQLITE_ROW) {
-		char course[65], from[41], to[41];
-
-		snprintf(course, sizeof(course), "%s", db_text(st, 0));
-		snprintf(from, sizeof(from), "%s", db_text(st, 1));
-		snprintf(to, sizeof(to), "%s", db_text(st, 2));
-		rc = publish_ensure_pack(m, course, from, to);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		grown = realloc(need, (n + 1) * sizeof(*need));
+		if (!grown) {
+			rc = -1;
+			break;
+		}
+		need = grown;
+		snprintf(need[n].course, 65, "%s", db_text(st, 0));
+		snprintf(need[n].from, 41, "%s", db_text(st, 1));
+		snprintf(need[n].to, 41, "%s", db_text(st, 2));
+		n++;
 	}
 	sqlite3_finalize(st);
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = publish_ensure_pack(m, need[i].course, need[i].from,
+					 need[i].to);
+	free(need);
 	return rc;
 }
 
