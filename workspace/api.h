@@ -1,0 +1,32 @@
+/*
+ * The workspace's HTTP API, served by common/http.h on the loop.
+ *
+ *   GET /healthz          {"status": "ok", "tenant", "applied_seq",
+ *                          "mother_connected"}
+ *   GET /api/v1/catalog   [{"id", "title", "origin", "revision"}], by id
+ *
+ * Unknown paths get 404, a known path with another method 405 (with an
+ * Allow header); errors are {"error": {"code", "message"}}. Handlers read
+ * workspace.db per request, so courses published from the command line
+ * show up at once.
+ */
+#ifndef LMS_WORKSPACE_API_H
+#define LMS_WORKSPACE_API_H
+
+#include <sqlite3.h>
+
+#include "common/http.h"
+#include "workspace/sync.h"
+
+/* What the handlers read; everything borrowed, owned by serve. */
+struct api_ctx {
+	sqlite3 *db; /* the loop's connection; reads only */
+	const char *tenant;
+	const struct sync_client *sync;
+};
+
+/* The http_handler of the server; ctx is a struct api_ctx. */
+void api_handle(void *ctx, struct http_exchange *x,
+		const struct http_request *req);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * The catalog: the courses a workspace holds, as the API and the
+ * `course list` command show them, and publishing the tenant's own
+ * (local) courses with `course publish`.
+ *
+ * Every course appears as {"id", "title", "origin", "revision"}: title
+ * in the course's default language, origin "mother" or "local", revision
+ * the 40-digit commit id. Lists are sorted by id.
+ */
+#ifndef LMS_WORKSPACE_CATALOG_H
+#define LMS_WORKSPACE_CATALOG_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "common/ids.h"
+
+/* The catalog as a JSON array into *out (NUL-terminated; the caller
+ * frees it with cJSON_free()). 0, or -1 on a database or memory failure
+ * (logged). */
+int catalog_json(sqlite3 *db, char **out);
+
+/* The catalog as a table "ID  ORIGIN  REVISION  TITLE" on f. */
+int catalog_print_table(sqlite3 *db, FILE *f);
+
+/* Validates the course in dir and publishes it as a new revision of a
+ * local course of the workspace in data_dir: a commit on refs/local/<id>
+ * in content.git (parent: the previous local revision), then the course
+ * row with origin "local". message may be NULL. On success writes the
+ * id and the revision; on failure writes a one-line reason to err
+ * (validation errors as "FILE: REASON") and changes nothing that
+ * anyone reads: an unreferenced commit at most. */
+int catalog_publish(const char *data_dir, const char *dir,
+		    const char *message, char out_id[IDS_MAX + 1],
+		    char out_rev[IDS_REVISION_LEN + 1], char *err,
+		    size_t errcap);
+
+#endif

@@ -1,0 +1,365 @@
+/*
+ * lms-workspace: the command line of a tenant's workspace. Each
+ * subcommand parses its own options and calls the module that does the
+ * work; this file only dispatches, prints help and turns results into
+ * exit codes: 0 success, 1 failure, 2 wrong usage. Errors are one line
+ * on stderr, "lms-workspace: ...".
+ */
+#include "common/crypto.h"
+#include "common/fs.h"
+#include "common/gitstore.h"
+#include "common/log.h"
+#include "proto/proto.h"
+#include "workspace/catalog.h"
+#include "workspace/enroll.h"
+#include "workspace/serve.h"
+#include "workspace/store.h"
+
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAIN_OK 0
+#define MAIN_FAIL 1
+#define MAIN_USAGE 2
+#define MAIN_PROG "lms-workspace"
+
+static const char main_help[] =
+	"Usage: lms-workspace COMMAND ...\n"
+	"\n"
+	"The workspace of one tenant: its academy, its own courses and the\n"
+	"courses it receives from the mother.\n"
+	"\n"
+	"Commands:\n"
+	"  init DATA --mother ADDR --token TOKEN --mother-key FINGERPRINT\n"
+	"       [--listen ADDR]         enroll with the mother, create DATA\n"
+	"  serve DATA [--listen ADDR] [--mother ADDR]\n"
+	"                               run the workspace\n"
+	"  course list DATA [--json]    the courses the workspace holds\n"
+	"  course publish DATA DIR [-m MSG]\n"
+	"                               publish a course of the tenant's own\n"
+	"\n"
+	"Run 'lms-workspace COMMAND --help' for more about a command.\n";
+
+static const char main_init_help[] =
+	"Usage: lms-workspace init DATA --mother ADDR --token TOKEN\n"
+	"                          --mother-key FINGERPRINT [--listen ADDR]\n"
+	"\n"
+	"Enrolls a new workspace with the mother and creates it in DATA:\n"
+	"a key pair (workspace.key), workspace.db and content.git.\n"
+	"\n"
+	"  --mother ADDR        the mother's sync address, host:port\n"
+	"                       (127.0.0.1:8601 on one machine)\n"
+	"  --token TOKEN        the one-time token from `lms-mother tenant "
+	"add`\n"
+	"  --mother-key FP      the mother's key fingerprint (64 hex digits)"
+	"\n"
+	"  --listen ADDR        HTTP address of the workspace\n"
+	"                       (default 127.0.0.1:8610)\n"
+	"\n"
+	"Refuses a DATA that is already a workspace. On failure nothing is\n"
+	"left behind, so the command can be run again.\n";
+
+static const char main_serve_help[] =
+	"Usage: lms-workspace serve DATA [--listen ADDR] [--mother ADDR]\n"
+	"\n"
+	"Runs the workspace: its HTTP API and the sync with the mother.\n"
+	"SIGTERM or SIGINT stop it cleanly; logs go to stderr.\n"
+	"\n"
+	"  --listen ADDR        HTTP address (default: the one given at init)"
+	"\n"
+	"  --mother ADDR        the mother's sync address for this run\n"
+	"                       (default: the one given at init)\n";
+
+static const char main_course_help[] =
+	"Usage: lms-workspace course list DATA [--json]\n"
+	"       lms-workspace course publish DATA DIR [-m MSG]\n"
+	"\n"
+	"  list      the courses the workspace holds: ID, ORIGIN (mother or\n"
+	"            local), REVISION and TITLE; --json prints an array of\n"
+	"            {\"id\", \"title\", \"origin\", \"revision\"}\n"
+	"  publish   validates the course in DIR and publishes it as a new\n"
+	"            revision of the tenant's own course; prints the\n"
+	"            revision. -m MSG sets the revision's message.\n";
+
+static const char main_list_help[] =
+	"Usage: lms-workspace course list DATA [--json]\n"
+	"\n"
+	"Lists the courses the workspace in DATA holds, sorted by id, as a\n"
+	"table (ID, ORIGIN, REVISION, TITLE) or with --json as an array of\n"
+	"{\"id\", \"title\", \"origin\", \"revision\"}. Works while serve "
+	"runs.\n";
+
+static const char main_publish_help[] =
+	"Usage: lms-workspace course publish DATA DIR [-m MSG]\n"
+	"\n"
+	"Validates the course in DIR (course.json, lessons, quizzes, media)\n"
+	"and publishes it as the next revision of a course of the tenant's\n"
+	"own. Prints the new revision id. An id used by a mother course is\n"
+	"refused. Works whether or not serve runs.\n"
+	"\n"
+	"  -m, --message MSG    the revision's message\n";
+
+static int main_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static int main_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(MAIN_PROG ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return MAIN_FAIL;
+}
+
+/* A usage error: the reason and where to read on. */
+static int main_usage(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int main_usage(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(MAIN_PROG ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '" MAIN_PROG "%s%s --help'.\n", *cmd ? " " : "",
+		cmd);
+	return MAIN_USAGE;
+}
+
+/* Reports what getopt_long did not accept. */
+static int main_bad_option(const char *cmd, int c, char **argv)
+{
+	const char *arg = argv[optind - 1];
+
+	if (c == ':')
+		return main_usage(cmd, "option '%s' needs a value", arg);
+	if (optopt && optopt != '?')
+		return main_usage(cmd, "unknown option '-%c'", optopt);
+	return main_usage(cmd, "unknown option '%s'", arg);
+}
+
+/* ---- init ---- */
+
+static int main_init(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "mother", required_argument, NULL, 'M' },
+		{ "token", required_argument, NULL, 'T' },
+		{ "mother-key", required_argument, NULL, 'K' },
+		{ "listen", required_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct enroll_opts o = { 0 };
+	uint8_t raw[CRYPTO_SHA256_LEN];
+	char tenant[IDS_MAX + 1], err[512];
+	int c;
+
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'M': o.mother = optarg; break;
+		case 'T': o.token = optarg; break;
+		case 'K': o.fingerprint = optarg; break;
+		case 'L': o.listen = optarg; break;
+		case 'h': fputs(main_init_help, stdout); return MAIN_OK;
+		default: return main_bad_option("init", c, argv);
+		}
+	}
+	if (argc - optind != 1)
+		return main_usage("init", "init needs exactly one DATA "
+				  "directory");
+	if (!o.mother || !o.token || !o.fingerprint)
+		return main_usage("init", "init needs --mother, --token and "
+				  "--mother-key");
+	if (crypto_unhex(o.fingerprint, raw, sizeof(raw)))
+		return main_usage("init", "--mother-key must be 64 hex "
+				  "digits");
+	if (!*o.token || strlen(o.token) > PROTO_MAX_TOKEN)
+		return main_usage("init", "--token must be 1 to %d "
+				  "characters", PROTO_MAX_TOKEN);
+	o.data_dir = argv[optind];
+
+	if (enroll_run(&o, tenant, err, sizeof(err)))
+		return main_error("%s", err);
+	printf("enrolled as tenant %s\n", tenant);
+	return MAIN_OK;
+}
+
+/* ---- serve ---- */
+
+static int main_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'L' },
+		{ "mother", required_argument, NULL, 'M' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct serve_opts o = { 0 };
+	char err[512];
+	int c;
+
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'L': o.listen = optarg; break;
+		case 'M': o.mother = optarg; break;
+		case 'h': fputs(main_serve_help, stdout); return MAIN_OK;
+		default: return main_bad_option("serve", c, argv);
+		}
+	}
+	if (argc - optind != 1)
+		return main_usage("serve", "serve needs exactly one DATA "
+				  "directory");
+	o.data_dir = argv[optind];
+	log_init(MAIN_PROG, LOG_INFO);
+	if (serve_run(&o, err, sizeof(err)))
+		return main_error("%s", err);
+	return MAIN_OK;
+}
+
+/* ---- course list, course publish ---- */
+
+/* Opens DATA's database for reading the catalog. */
+static int main_open_workspace(const char *data, sqlite3 **db)
+{
+	char *path = fs_join(data, STORE_FILE);
+	int rc = MAIN_OK;
+
+	if (!path)
+		return main_error("out of memory");
+	if (!fs_exists(path))
+		rc = main_error("%s is not a workspace (no %s)", data,
+				STORE_FILE);
+	else if (store_open(path, db))
+		rc = main_error("cannot open %s", path);
+	free(path);
+	return rc;
+}
+
+static int main_course_list(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	sqlite3 *db = NULL;
+	char *json;
+	int c, as_json = 0, rc;
+
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': as_json = 1; break;
+		case 'h': fputs(main_list_help, stdout); return MAIN_OK;
+		default: return main_bad_option("course list", c, argv);
+		}
+	}
+	if (argc - optind != 1)
+		return main_usage("course list", "course list needs exactly "
+				  "one DATA directory");
+	rc = main_open_workspace(argv[optind], &db);
+	if (rc)
+		return rc;
+	if (!as_json) {
+		rc = catalog_print_table(db, stdout) ? MAIN_FAIL : MAIN_OK;
+	} else if (catalog_json(db, &json) == 0) {
+		printf("%s\n", json);
+		cJSON_free(json);
+	} else {
+		rc = MAIN_FAIL;
+	}
+	sqlite3_close_v2(db);
+	if (rc)
+		return main_error("cannot read the course list");
+	return MAIN_OK;
+}
+
+static int main_course_publish(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "message", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	char id[IDS_MAX + 1], rev[IDS_REVISION_LEN + 1], err[600];
+	const char *message = NULL;
+	int c;
+
+	while ((c = getopt_long(argc, argv, ":hm:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm': message = optarg; break;
+		case 'h': fputs(main_publish_help, stdout); return MAIN_OK;
+		default: return main_bad_option("course publish", c, argv);
+		}
+	}
+	if (argc - optind != 2)
+		return main_usage("course publish", "course publish needs "
+				  "DATA and DIR");
+	if (catalog_publish(argv[optind], argv[optind + 1], message, id, rev,
+			    err, sizeof(err)))
+		return main_error("%s", err);
+	printf("%s\n", rev);
+	return MAIN_OK;
+}
+
+static int main_course(int argc, char **argv)
+{
+	if (argc < 2)
+		return main_usage("course", "course needs list or publish");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(main_course_help, stdout);
+		return MAIN_OK;
+	}
+	if (!strcmp(argv[1], "list"))
+		return main_course_list(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "publish"))
+		return main_course_publish(argc - 1, argv + 1);
+	return main_usage("course", "unknown course command '%s'", argv[1]);
+}
+
+/* ---- dispatch ---- */
+
+struct main_command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+};
+
+static const struct main_command main_commands[] = {
+	{ "init", main_init },
+	{ "serve", main_serve },
+	{ "course", main_course },
+};
+
+int main(int argc, char **argv)
+{
+	size_t n = sizeof(main_commands) / sizeof(main_commands[0]);
+	int rc;
+
+	log_init(MAIN_PROG, LOG_WARN);
+	if (argc < 2)
+		return main_usage("", "a command is needed");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		fputs(main_help, stdout);
+		return MAIN_OK;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(argv[1], main_commands[i].name))
+			continue;
+		opterr = 0;
+		gitstore_global_init();
+		rc = main_commands[i].run(argc - 1, argv + 1);
+		git_libgit2_shutdown();
+		return rc;
+	}
+	return main_usage("", "unknown command '%s'", argv[1]);
+}

@@ -1,0 +1,459 @@
+/*
+ * workspace.db: the schema of the workspace's own data and the queries
+ * around courses and the sync stream. Every write that must be atomic
+ * with a check (the applied seq, a course's origin and revision) runs
+ * under BEGIN IMMEDIATE, so two processes on the same database (serve
+ * applying an event, `course publish` from a shell) serialise cleanly.
+ */
+#include "workspace/store.h"
+
+#include "common/db.h"
+#include "common/log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const struct db_migration store_migrations[] = {
+	{ 1,
+	  "CREATE TABLE settings ("
+	  "  key TEXT PRIMARY KEY,"
+	  "  value TEXT NOT NULL"
+	  ") WITHOUT ROWID;"
+	  "CREATE TABLE courses ("
+	  "  id TEXT PRIMARY KEY,"
+	  "  origin TEXT NOT NULL CHECK (origin IN ('mother', 'local')),"
+	  "  revision TEXT NOT NULL CHECK (length(revision) = 40),"
+	  "  title TEXT NOT NULL,"
+	  "  duration_minutes INTEGER NOT NULL DEFAULT 0,"
+	  "  published_at INTEGER NOT NULL,"
+	  "  updated_at INTEGER NOT NULL"
+	  ") WITHOUT ROWID;"
+	  "CREATE TABLE sync_state ("
+	  "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	  "  applied_seq INTEGER NOT NULL CHECK (applied_seq >= 0)"
+	  ");"
+	  "INSERT INTO sync_state (id, applied_seq) VALUES (1, 0);"
+	  "CREATE TABLE sync_log ("
+	  "  seq INTEGER PRIMARY KEY,"
+	  "  course TEXT NOT NULL,"
+	  "  prev_rev TEXT NOT NULL,"
+	  "  new_rev TEXT NOT NULL,"
+	  "  event_time INTEGER NOT NULL,"
+	  "  applied_at INTEGER NOT NULL"
+	  ");" },
+};
+
+const char *store_strerror(int code)
+{
+	switch (code) {
+	case STORE_OK:
+		return "ok";
+	case STORE_EDB:
+		return "database error";
+	case STORE_ENOTFOUND:
+		return "not found";
+	case STORE_ESEQ:
+		return "applied sequence number moved";
+	case STORE_EORIGIN:
+		return "id held with another origin";
+	case STORE_EREVISION:
+		return "course is not at the expected revision";
+	case STORE_ENOMEM:
+		return "out of memory";
+	case STORE_EINVAL:
+		return "invalid value";
+	}
+	return "unknown error";
+}
+
+const char *store_origin_name(enum store_origin origin)
+{
+	return origin == STORE_ORIGIN_LOCAL ? "local" : "mother";
+}
+
+void store_course_release(struct store_course *c)
+{
+	free(c->title);
+	c->title = NULL;
+}
+
+int store_open(const char *path, sqlite3 **out)
+{
+	size_t n = sizeof(store_migrations) / sizeof(store_migrations[0]);
+
+	return db_open(path, store_migrations, n, out) ? STORE_EDB : 0;
+}
+
+/* Logs a failed step once, naming what the statement was for. */
+static int store_fail(sqlite3 *db, const char *what)
+{
+	log_error("msg=\"database query failed\" query=%s error=\"%s\"", what,
+		  sqlite3_errmsg(db));
+	return STORE_EDB;
+}
+
+/* Copies a column into a fixed buffer; STORE_EINVAL when it is longer. */
+static int store_copy_text(sqlite3_stmt *st, int col, char *out, size_t cap)
+{
+	const char *t = db_text(st, col);
+	size_t len = strlen(t);
+
+	if (len >= cap)
+		return STORE_EINVAL;
+	memcpy(out, t, len + 1);
+	return 0;
+}
+
+/* ---- settings ---- */
+
+int store_setting_get(sqlite3 *db, const char *key, char *out, size_t cap)
+{
+	sqlite3_stmt *st;
+	int rc, step;
+
+	st = db_prepare(db, "SELECT value FROM settings WHERE key = ?1");
+	if (!st)
+		return STORE_EDB;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		rc = store_copy_text(st, 0, out, cap);
+	else if (step == SQLITE_DONE)
+		rc = STORE_ENOTFOUND;
+	else
+		rc = store_fail(db, "setting_get");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_setting_set(sqlite3 *db, const char *key, const char *value)
+{
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	st = db_prepare(db, "INSERT INTO settings (key, value) VALUES (?1, ?2)"
+			    " ON CONFLICT (key) DO UPDATE SET value = ?2");
+	if (!st)
+		return STORE_EDB;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = store_fail(db, "setting_set");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_settings_load(sqlite3 *db, struct store_settings *s)
+{
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	rc = store_setting_get(db, "tenant", s->tenant, sizeof(s->tenant));
+	if (!rc)
+		rc = store_setting_get(db, "mother", s->mother,
+				       sizeof(s->mother));
+	if (!rc)
+		rc = store_setting_get(db, "mother_key", s->mother_key,
+				       sizeof(s->mother_key));
+	if (!rc)
+		rc = store_setting_get(db, "listen", s->listen,
+				       sizeof(s->listen));
+	return rc;
+}
+
+int store_settings_save(sqlite3 *db, const struct store_settings *s)
+{
+	if (db_begin(db))
+		return STORE_EDB;
+	if (store_setting_set(db, "tenant", s->tenant) ||
+	    store_setting_set(db, "mother", s->mother) ||
+	    store_setting_set(db, "mother_key", s->mother_key) ||
+	    store_setting_set(db, "listen", s->listen) || db_commit(db)) {
+		db_rollback(db);
+		return STORE_EDB;
+	}
+	return 0;
+}
+
+/* ---- courses ---- */
+
+#define STORE_COURSE_COLUMNS                                           \
+	"id, origin, revision, title, duration_minutes, published_at, " \
+	"updated_at"
+
+/* Reads a row selected with STORE_COURSE_COLUMNS. */
+static int store_course_from_row(sqlite3_stmt *st, struct store_course *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (store_copy_text(st, 0, c->id, sizeof(c->id)) ||
+	    store_copy_text(st, 2, c->revision, sizeof(c->revision)))
+		return STORE_EINVAL;
+	c->origin = strcmp(db_text(st, 1), "local") ? STORE_ORIGIN_MOTHER :
+						      STORE_ORIGIN_LOCAL;
+	c->title = strdup(db_text(st, 3));
+	if (!c->title)
+		return STORE_ENOMEM;
+	c->duration_minutes = sqlite3_column_int(st, 4);
+	c->published_at = sqlite3_column_int64(st, 5);
+	c->updated_at = sqlite3_column_int64(st, 6);
+	return 0;
+}
+
+int store_course_get(sqlite3 *db, const char *id, struct store_course *out)
+{
+	sqlite3_stmt *st;
+	int rc, step;
+
+	memset(out, 0, sizeof(*out));
+	st = db_prepare(db, "SELECT " STORE_COURSE_COLUMNS
+			    " FROM courses WHERE id = ?1");
+	if (!st)
+		return STORE_EDB;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		rc = store_course_from_row(st, out);
+	else if (step == SQLITE_DONE)
+		rc = STORE_ENOTFOUND;
+	else
+		rc = store_fail(db, "course_get");
+	sqlite3_finalize(st);
+	if (rc)
+		store_course_release(out);
+	return rc;
+}
+
+void store_course_list_free(struct store_course *list, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		store_course_release(&list[i]);
+	free(list);
+}
+
+/* Appends one row to a growing array. */
+static int store_list_push(sqlite3_stmt *st, struct store_course **list,
+			   size_t *count, size_t *cap)
+{
+	struct store_course *grown;
+	int rc;
+
+	if (*count == *cap) {
+		size_t want = *cap ? *cap * 2 : 16;
+
+		grown = realloc(*list, want * sizeof(**list));
+		if (!grown)
+			return STORE_ENOMEM;
+		*list = grown;
+		*cap = want;
+	}
+	rc = store_course_from_row(st, &(*list)[*count]);
+	if (rc) {
+		store_course_release(&(*list)[*count]);
+		return rc;
+	}
+	(*count)++;
+	return 0;
+}
+
+int store_course_list(sqlite3 *db, struct store_course **out,
+		      size_t *count)
+{
+	struct store_course *list = NULL;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *st;
+	int rc = 0, step;
+
+	*out = NULL;
+	*count = 0;
+	st = db_prepare(db, "SELECT " STORE_COURSE_COLUMNS
+			    " FROM courses ORDER BY id");
+	if (!st)
+		return STORE_EDB;
+	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW)
+		rc = store_list_push(st, &list, &n, &cap);
+	if (!rc && step != SQLITE_DONE)
+		rc = store_fail(db, "course_list");
+	sqlite3_finalize(st);
+	if (rc) {
+		store_course_list_free(list, n);
+		return rc;
+	}
+	*out = list;
+	*count = n;
+	return 0;
+}
+
+/* Inserts or replaces the course row; runs inside the caller's
+ * transaction. */
+static int store_course_upsert(sqlite3 *db, const struct store_course *c)
+{
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	st = db_prepare(db, "INSERT INTO courses (" STORE_COURSE_COLUMNS ")"
+			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+			    " ON CONFLICT (id) DO UPDATE SET"
+			    " origin = ?2, revision = ?3, title = ?4,"
+			    " duration_minutes = ?5, published_at = ?6,"
+			    " updated_at = ?7");
+	if (!st)
+		return STORE_EDB;
+	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, store_origin_name(c->origin), -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, c->revision, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, c->title ? c->title : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, c->duration_minutes);
+	sqlite3_bind_int64(st, 6, c->published_at);
+	sqlite3_bind_int64(st, 7, c->updated_at);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = store_fail(db, "course_upsert");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Checks, inside a transaction, that the id is free or held with origin
+ * and at revision expect ("" meaning not held at all). */
+static int store_course_expect(sqlite3 *db, const char *id,
+			       enum store_origin origin, const char *expect)
+{
+	struct store_course cur;
+	int rc = store_course_get(db, id, &cur);
+
+	if (rc == STORE_ENOTFOUND)
+		return *expect ? STORE_EREVISION : 0;
+	if (rc)
+		return rc;
+	if (cur.origin != origin)
+		rc = STORE_EORIGIN;
+	else if (strcmp(cur.revision, expect))
+		rc = STORE_EREVISION;
+	store_course_release(&cur);
+	return rc;
+}
+
+int store_publish_local(sqlite3 *db, const struct store_course *c,
+			const char *expect_prev)
+{
+	struct store_course row = *c;
+	int rc;
+
+	if (!ids_valid(c->id) || !ids_is_revision(c->revision))
+		return STORE_EINVAL;
+	row.origin = STORE_ORIGIN_LOCAL;
+	if (db_begin(db))
+		return STORE_EDB;
+	rc = store_course_expect(db, c->id, STORE_ORIGIN_LOCAL, expect_prev);
+	if (!rc)
+		rc = store_course_upsert(db, &row);
+	if (!rc && db_commit(db))
+		rc = STORE_EDB;
+	if (rc)
+		db_rollback(db);
+	return rc;
+}
+
+/* ---- the sync stream ---- */
+
+int store_applied_seq(sqlite3 *db, uint64_t *out)
+{
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	st = db_prepare(db, "SELECT applied_seq FROM sync_state WHERE id = 1");
+	if (!st)
+		return STORE_EDB;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*out = (uint64_t)sqlite3_column_int64(st, 0);
+	else
+		rc = store_fail(db, "applied_seq");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Moves the applied seq from seq - 1 to seq, in the caller's
+ * transaction; STORE_ESEQ when it is elsewhere. */
+static int store_advance_seq(sqlite3 *db, uint64_t seq)
+{
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	st = db_prepare(db, "UPDATE sync_state SET applied_seq = ?1"
+			    " WHERE id = 1 AND applied_seq = ?1 - 1");
+	if (!st)
+		return STORE_EDB;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = store_fail(db, "advance_seq");
+	else if (sqlite3_changes(db) != 1)
+		rc = STORE_ESEQ;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int store_log_event(sqlite3 *db, const struct store_event *e)
+{
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	st = db_prepare(db, "INSERT INTO sync_log (seq, course, prev_rev,"
+			    " new_rev, event_time, applied_at)"
+			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+	if (!st)
+		return STORE_EDB;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)e->seq);
+	sqlite3_bind_text(st, 2, e->course, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, e->prev_rev, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, e->new_rev, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, e->event_time);
+	sqlite3_bind_int64(st, 6, e->applied_at);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = store_fail(db, "log_event");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The steps of store_apply_event, inside its transaction. */
+static int store_apply_steps(sqlite3 *db, const struct store_event *e)
+{
+	struct store_course c;
+	int rc;
+
+	rc = store_advance_seq(db, e->seq);
+	if (!rc)
+		rc = store_course_expect(db, e->course, STORE_ORIGIN_MOTHER,
+					 e->prev_rev);
+	if (rc)
+		return rc;
+
+	memset(&c, 0, sizeof(c));
+	memcpy(c.id, e->course, strlen(e->course) + 1);
+	memcpy(c.revision, e->new_rev, IDS_REVISION_LEN + 1);
+	c.origin = STORE_ORIGIN_MOTHER;
+	c.title = (char *)e->title;
+	c.duration_minutes = e->duration_minutes;
+	c.published_at = e->event_time;
+	c.updated_at = e->applied_at;
+	rc = store_course_upsert(db, &c);
+	if (!rc)
+		rc = store_log_event(db, e);
+	return rc;
+}
+
+int store_apply_event(sqlite3 *db, const struct store_event *e)
+{
+	int rc;
+
+	if (e->seq == 0 || e->seq > INT64_MAX || !ids_valid(e->course) ||
+	    !ids_is_revision(e->new_rev) ||
+	    (*e->prev_rev && !ids_is_revision(e->prev_rev)))
+		return STORE_EINVAL;
+	if (db_begin(db))
+		return STORE_EDB;
+	rc = store_apply_steps(db, e);
+	if (!rc && db_commit(db))
+		rc = STORE_EDB;
+	if (rc)
+		db_rollback(db);
+	return rc;
+}
