@@ -149,8 +149,10 @@ static int catalog_open(struct catalog_publish *p)
 	struct store_course cur;
 	int rc = -1;
 
-	if (!db_path || !repo_path)
+	if (!db_path || !repo_path) {
+		catalog_fail(p, "out of memory");
 		goto out;
+	}
 	if (!fs_exists(db_path)) {
 		catalog_fail(p, "%s is not a workspace (no %s)", p->data_dir,
 			     STORE_FILE);

@@ -8,6 +8,7 @@
 #include "common/crypto.h"
 #include "common/fs.h"
 #include "common/gitstore.h"
+#include "common/http.h"
 #include "common/log.h"
 #include "proto/proto.h"
 #include "workspace/catalog.h"
@@ -160,6 +161,7 @@ static int main_init(int argc, char **argv)
 		{ 0 },
 	};
 	struct enroll_opts o = { 0 };
+	struct sockaddr_storage addr;
 	uint8_t raw[CRYPTO_SHA256_LEN];
 	char tenant[IDS_MAX + 1], err[512];
 	int c;
@@ -186,6 +188,9 @@ static int main_init(int argc, char **argv)
 	if (!*o.token || strlen(o.token) > PROTO_MAX_TOKEN)
 		return main_usage("init", "--token must be 1 to %d "
 				  "characters", PROTO_MAX_TOKEN);
+	if (o.listen && http_parse_addr(o.listen, &addr))
+		return main_usage("init", "--listen must be host:port, e.g. "
+				  "127.0.0.1:8610");
 	o.data_dir = argv[optind];
 
 	if (enroll_run(&o, tenant, err, sizeof(err)))

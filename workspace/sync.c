@@ -87,7 +87,8 @@ struct sync_client {
 	int connect_status;	 /* from on_connect, for the log */
 
 	unsigned backoff_ms;	 /* the next retry delay, before jitter */
-	unsigned refusals;	 /* events refused since the last applied */
+	unsigned refusals;	 /* bad events or frames since the last
+				  * applied event */
 	int up_announced;	 /* "connected" logged, "disconnected" not */
 	char last_problem[160];	 /* the last reason logged for being down */
 
@@ -293,6 +294,10 @@ static void sync_on_close(struct proto_conn *c, int reason)
 		sync_maybe_finish(s);
 		return;
 	}
+	/* A frame that cannot be decoded (too big, malformed) comes again
+	 * on the next session, like a refused event: back off the same. */
+	if (reason < 0 && reason >= PROTO_ENOMEM)
+		s->refusals++;
 	if (was == SYNC_CONNECTING)
 		sync_problem(s, LOG_WARN, "cannot connect: %s",
 			     sync_strerror(s->connect_status ?
