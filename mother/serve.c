@@ -63,6 +63,11 @@ static void serve_stop(struct serve *s)
 	uv_close((uv_handle_t *)&s->sigint, NULL);
 	uv_close((uv_handle_t *)&s->sigterm, NULL);
 	uv_close((uv_handle_t *)&s->sighup, NULL);
+	/* closing restored the default action: a second Ctrl-C or SIGTERM
+	 * during the last steps must not kill the process */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
 }
 
 static void serve_on_signal(uv_signal_t *h, int signum)

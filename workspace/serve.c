@@ -193,6 +193,11 @@ static void serve_on_part_stopped(void *arg)
 		uv_close((uv_handle_t *)&s->sigint, serve_on_signal_closed);
 		uv_close((uv_handle_t *)&s->sighup, serve_on_signal_closed);
 		s->signals_open = 0;
+		/* closing restored the default action: a second Ctrl-C or
+		 * SIGTERM during the last steps must not kill the process */
+		signal(SIGINT, SIG_IGN);
+		signal(SIGTERM, SIG_IGN);
+		signal(SIGHUP, SIG_IGN);
 	}
 }
 
