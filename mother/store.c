@@ -156,7 +156,8 @@ static int store_run(sqlite3 *db, const char *sql, const char *tenant,
 		sqlite3_bind_int64(st, 3, now);
 	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
 	if (rc)
-		log_error("msg=\"sql failed\" error=\"%s\"", sqlite3_errmsg(db));
+		log_error("msg=\"sql failed\" error=\"%s\"",
+			  sqlite3_errmsg(db));
 	sqlite3_finalize(st);
 	return rc;
 }

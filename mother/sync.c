@@ -288,7 +288,8 @@ static void sync_ack(struct sync_session *s, const struct proto_frame *f,
 	struct proto_seq m;
 
 	if (proto_read_seq(f->payload, f->len, &m) || m.seq >= s->next_seq) {
-		sync_fail(s, PROTO_ERR_PROTOCOL, "acknowledgement out of range");
+		sync_fail(s, PROTO_ERR_PROTOCOL,
+			  "acknowledgement out of range");
 		return;
 	}
 	if (m.seq > s->acked) {

@@ -151,7 +151,8 @@ static int tenant_check_new(struct mother *m, const struct tenant_new *t)
 			return -1;
 		}
 	if (tenant_exists(m->db, t->id)) {
-		fprintf(stderr, "lms-mother: tenant %s already exists\n", t->id);
+		fprintf(stderr, "lms-mother: tenant %s already exists\n",
+			t->id);
 		return -1;
 	}
 	return 0;
