@@ -266,8 +266,10 @@ async function latency(n) {
 		rsyncT.push(...await peerRsync(c.clone, dests));
 		await sleep(200);
 	}
+	await sleep(2000);
+	const pss = c.ws.map((w) => pssKiB(w.proc.pid));
 	const res = {
-		tenants: n, rounds: ROUNDS,
+		tenants: n, rounds: ROUNDS, idle_pss_kib_median: median(pss),
 		push_start_p50: median(ours), push_start_p99: quantile(ours, 0.99),
 		push_end_p50: median(oursEnd), push_end_p99: quantile(oursEnd, 0.99),
 		git_fetch_p50: median(fetchT), git_fetch_p99: quantile(fetchT, 0.99),
@@ -277,7 +279,8 @@ async function latency(n) {
 		+ `p99 ${fmt(res.push_start_p99)} ms from push start `
 		+ `(p99 ${fmt(res.push_end_p99)} ms from push end); `
 		+ `git fetch p99 ${fmt(res.git_fetch_p99)} ms; `
-		+ `rsync p99 ${fmt(res.rsync_p99)} ms`);
+		+ `rsync p99 ${fmt(res.rsync_p99)} ms; idle workspace PSS `
+		+ `median ${res.idle_pss_kib_median} KiB with ${n} running`);
 	results[`latency_${n}`] = res;
 	for (const w of c.ws)
 		w.proc.kill('SIGTERM');
