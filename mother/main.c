@@ -234,7 +234,10 @@ static void main_print_courses(cJSON *list)
 	cJSON_Delete(list);
 }
 
-static int cmd_course_list(int argc, char **argv)
+/* A listing command: DATA [--json]; get builds the JSON, print shows it
+ * as a table. */
+static int main_list(int argc, char **argv,
+		     cJSON *(*get)(struct mother *m), void (*print)(cJSON *))
 {
 	struct mother m;
 	int c, done, json = 0;
@@ -249,14 +252,20 @@ static int cmd_course_list(int argc, char **argv)
 		return main_usage_error("expected DATA");
 	if (main_open(&m, argv[optind]))
 		return 1;
-	list = tenant_course_list_json(&m);
+	list = get(&m);
 	mother_close(&m);
 	if (!list)
 		return 1;
 	if (json)
 		return main_print_json(list);
-	main_print_courses(list);
+	print(list);
 	return 0;
+}
+
+static int cmd_course_list(int argc, char **argv)
+{
+	return main_list(argc, argv, tenant_course_list_json,
+			 main_print_courses);
 }
 
 static void main_print_enrollment(const struct mother *m, const char *id,
@@ -357,32 +366,21 @@ static void main_print_tenants(cJSON *list)
 	cJSON_Delete(list);
 }
 
-static int cmd_tenant_list(int argc, char **argv)
+/* Tenants with their connection state, asked of the running daemon. */
+static cJSON *main_tenants_json(struct mother *m)
 {
 	struct buf connected;
-	struct mother m;
-	int c, done, json = 0;
 	cJSON *list;
 
-	while ((c = main_opt(argc, argv, main_json_opts, "h", &done)) != -1) {
-		if (done)
-			return c;
-		json |= c == 'j';
-	}
-	if (argc - optind != 1)
-		return main_usage_error("expected DATA");
-	if (main_open(&m, argv[optind]))
-		return 1;
 	buf_init(&connected);
-	list = tenant_list_json(&m, main_connected(&m, &connected));
+	list = tenant_list_json(m, main_connected(m, &connected));
 	buf_release(&connected);
-	mother_close(&m);
-	if (!list)
-		return 1;
-	if (json)
-		return main_print_json(list);
-	main_print_tenants(list);
-	return 0;
+	return list;
+}
+
+static int cmd_tenant_list(int argc, char **argv)
+{
+	return main_list(argc, argv, main_tenants_json, main_print_tenants);
 }
 
 static int cmd_tenant_license(int argc, char **argv)

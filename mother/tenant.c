@@ -44,17 +44,29 @@ static int tenant_exec(sqlite3 *db, const char *sql, const char *a,
 	return rc;
 }
 
-static int tenant_course_exists(sqlite3 *db, const char *course)
+/* 1 when the query (one ? for the id) finds a row. */
+static int tenant_row_exists(sqlite3 *db, const char *sql, const char *id)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT 1 FROM courses WHERE id = ?");
+	sqlite3_stmt *st = db_prepare(db, sql);
 	int found;
 
 	if (!st)
 		return 0;
-	sqlite3_bind_text(st, 1, course, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	found = sqlite3_step(st) == SQLITE_ROW;
 	sqlite3_finalize(st);
 	return found;
+}
+
+static int tenant_course_exists(sqlite3 *db, const char *course)
+{
+	return tenant_row_exists(db, "SELECT 1 FROM courses WHERE id = ?",
+				 course);
+}
+
+static int tenant_exists(sqlite3 *db, const char *id)
+{
+	return tenant_row_exists(db, "SELECT 1 FROM tenants WHERE id = ?", id);
 }
 
 /* Adds licences inside the caller's transaction. */
@@ -105,19 +117,6 @@ static int tenant_insert(struct mother *m, const struct tenant_new *t)
 				t->id, t->domains[i], 0))
 			return -1;
 	return 0;
-}
-
-static int tenant_exists(sqlite3 *db, const char *id)
-{
-	sqlite3_stmt *st = db_prepare(db, "SELECT 1 FROM tenants WHERE id = ?");
-	int found;
-
-	if (!st)
-		return 0;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	found = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return found;
 }
 
 static int tenant_domain_valid(const char *d)
