@@ -46,6 +46,9 @@ static void gitstore_drop_ca_store(void)
 void gitstore_global_init(void)
 {
 	git_libgit2_init();
+	/* objects, packs and refs reach the disk before a revision is
+	 * recorded or acknowledged */
+	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
 	gitstore_drop_ca_store();
 }
 

@@ -137,11 +137,12 @@ static int cmd_serve(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "sync-listen", required_argument, NULL, 's' },
+		{ "sync-tls", no_argument, NULL, 't' },
 		{ 0 }
 	};
 	const char *listen = SERVE_DEFAULT_LISTEN, *sync = SERVE_DEFAULT_SYNC;
 	struct mother m;
-	int c, done, rc;
+	int c, done, rc, tls = 0;
 
 	while ((c = main_opt(argc, argv, opts, "h", &done)) != -1) {
 		if (done)
@@ -150,13 +151,15 @@ static int cmd_serve(int argc, char **argv)
 			listen = optarg;
 		else if (c == 's')
 			sync = optarg;
+		else if (c == 't')
+			tls = 1;
 	}
 	if (argc - optind != 1)
 		return main_usage_error("expected DATA");
 	log_init("lms-mother", LOG_INFO);
 	if (main_open(&m, argv[optind]))
 		return 1;
-	rc = serve_run(&m, listen, sync);
+	rc = serve_run(&m, listen, sync, tls);
 	mother_close(&m);
 	return rc ? 1 : 0;
 }
@@ -208,7 +211,7 @@ static int cmd_course_publish(int argc, char **argv)
 	if (!rc)
 		printf("%s\n", rev);
 	else
-		fprintf(stderr, "lms-mother: nothing was published\n");
+		fprintf(stderr, "lms-mother: publishing failed\n");
 	mother_close(&m);
 	return rc ? 1 : 0;
 }
@@ -457,10 +460,14 @@ static const struct command main_commands[] = {
 	  "Creates a mother data directory: database, signing key and course\n"
 	  "store. Prints the mother key fingerprint that workspaces pin." },
 	{ NULL, "serve", cmd_serve,
-	  "serve DATA [--listen ADDR] [--sync-listen ADDR]",
+	  "serve DATA [--listen ADDR] [--sync-listen ADDR] [--sync-tls]",
 	  "Runs the daemon: admin HTTP on --listen (default 127.0.0.1:8600)\n"
 	  "and the workspace sync port on --sync-listen (default\n"
-	  "127.0.0.1:8601). Stops cleanly on SIGTERM or Ctrl-C." },
+	  "127.0.0.1:8601). Stops cleanly on SIGTERM or Ctrl-C.\n"
+	  "With --sync-tls the sync port speaks only TLS 1.3, with a\n"
+	  "certificate made from the mother key (DATA/sync-tls.crt);\n"
+	  "workspaces then dial tls://HOST:PORT. Use it for workspaces on\n"
+	  "other hosts." },
 	{ NULL, "key", cmd_key, "key DATA",
 	  "Prints the mother key fingerprint." },
 	{ "course", "create", cmd_course_create, "course create DATA ID",

@@ -13,6 +13,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "mother/control.h"
+#include "proto/proto.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +24,8 @@
 #include <unistd.h>
 
 #define PUBLISH_MAIN "refs/heads/main"
+/* What fits into one EVENT frame next to the event and its signature. */
+#define PUBLISH_MAX_PACK (PROTO_DEFAULT_MAX_FRAME - 4096)
 
 static int publish_lock(const struct mother *m)
 {
@@ -95,10 +98,30 @@ static int publish_insert_course(struct mother *m, const char *id)
 	return rc;
 }
 
-int publish_create_course(struct mother *m, const char *id, char **repo_out)
+/* Creates the repository, its hooks and the course row; the caller holds
+ * the publish lock and has checked that path does not exist. */
+static int publish_make_course(struct mother *m, const char *id,
+			       const char *path)
 {
 	git_repository *repo = NULL;
+
+	if (gitstore_open(path, 1, &repo) ||
+	    git_repository_set_head(repo, PUBLISH_MAIN) ||
+	    publish_install_hooks(m, path, id) ||
+	    publish_insert_course(m, id)) {
+		fprintf(stderr, "lms-mother: cannot create course %s\n", id);
+		git_repository_free(repo);
+		fs_remove_tree(path);
+		return -1;
+	}
+	git_repository_free(repo);
+	return 0;
+}
+
+int publish_create_course(struct mother *m, const char *id, char **repo_out)
+{
 	char *path;
+	int fd, rc = -1;
 
 	*repo_out = NULL;
 	if (!ids_valid(id)) {
@@ -107,25 +130,21 @@ int publish_create_course(struct mother *m, const char *id, char **repo_out)
 		return -1;
 	}
 	path = mother_course_repo(m, id);
-	if (!path)
+	fd = path ? publish_lock(m) : -1;
+	if (fd < 0) {
+		free(path);
 		return -1;
-	if (fs_exists(path)) {
+	}
+	if (fs_exists(path))
 		fprintf(stderr, "lms-mother: course %s already exists: %s\n",
 			id, path);
+	else
+		rc = publish_make_course(m, id, path);
+	publish_unlock(fd);
+	if (rc) {
 		free(path);
 		return -1;
 	}
-	if (gitstore_open(path, 1, &repo) ||
-	    git_repository_set_head(repo, PUBLISH_MAIN) ||
-	    publish_install_hooks(m, path, id) ||
-	    publish_insert_course(m, id)) {
-		fprintf(stderr, "lms-mother: cannot create course %s\n", id);
-		git_repository_free(repo);
-		fs_remove_tree(path);
-		free(path);
-		return -1;
-	}
-	git_repository_free(repo);
 	*repo_out = path;
 	return 0;
 }
@@ -248,6 +267,14 @@ static int publish_sync_course(struct mother *m, const char *course)
 		rc = 0;
 		goto out;
 	}
+	if (*recorded && gitstore_descends(repo, head, recorded) != 1) {
+		/* main was moved back behind the hook's back (a restored
+		 * backup, update-ref): tenants would refuse it forever */
+		log_error("msg=\"revision not published: main does not descend "
+			  "from the published revision\" course=%s "
+			  "revision=%s published=%s", course, head, recorded);
+		goto out;
+	}
 	if (publish_title(repo, course, head, &title))
 		goto out;
 	rc = publish_record_revision(m, course, head, title);
@@ -275,6 +302,12 @@ static int publish_ensure_pack(struct mother *m, const char *course,
 	repo = mother_course_repo(m, course);
 	if (!repo || gitstore_build_pack(repo, from, to, &pack))
 		goto out;
+	if (pack.len > PUBLISH_MAX_PACK) {
+		log_error("msg=\"revision too large to send\" course=%s to=%s "
+			  "bytes=%zu limit=%zu", course, to, pack.len,
+			  (size_t)PUBLISH_MAX_PACK);
+		goto out;
+	}
 	crypto_sha256(pack.data, pack.len, sha);
 	st = db_prepare(m->db,
 		"INSERT OR IGNORE INTO packs (course, from_rev, to_rev, sha256,"
@@ -336,9 +369,12 @@ static int publish_build_packs(struct mother *m)
 		n++;
 	}
 	sqlite3_finalize(st);
-	for (size_t i = 0; i < n && !rc; i++)
-		rc = publish_ensure_pack(m, need[i].course, need[i].from,
-					 need[i].to);
+	/* a pack that cannot be built holds back its own course only: the
+	 * events of the others are still written */
+	for (size_t i = 0; i < n; i++)
+		if (publish_ensure_pack(m, need[i].course, need[i].from,
+					need[i].to))
+			rc = -1;
 	free(need);
 	return rc;
 }
@@ -456,9 +492,10 @@ static int publish_catch_up_locked(struct mother *m, const char *course)
 	if (db_exec(m->db,
 		    "INSERT OR IGNORE INTO licences (tenant, course)"
 		    " SELECT t.id, c.id FROM tenants t, courses c"
-		    " WHERE t.all_courses = 1") ||
-	    publish_build_packs(m))
+		    " WHERE t.all_courses = 1"))
 		return -1;
+	if (publish_build_packs(m))
+		rc = -1;
 	count = publish_append_events(m);
 	if (count > 0)
 		log_info("msg=\"events written\" count=%d", count);
@@ -528,25 +565,24 @@ static int publish_commit(struct mother *m, const char *id, const char *dir,
 int publish_dir(struct mother *m, const char *dir, const char *message,
 		char rev[41])
 {
-	char id[65], *repo = NULL, *path;
-	int fd, rc, exists;
+	char id[65], *path;
+	int fd, rc = -1;
 
 	if (publish_validate_dir(dir, id))
 		return -1;
 	path = mother_course_repo(m, id);
-	exists = path && fs_exists(path);
-	free(path);
-	if (!exists && publish_create_course(m, id, &repo))
+	fd = path ? publish_lock(m) : -1;
+	if (fd < 0) {
+		free(path);
 		return -1;
-	free(repo);
-
-	fd = publish_lock(m);
-	if (fd < 0)
-		return -1;
-	rc = publish_commit(m, id, dir, message ? message : "Publish", rev);
+	}
+	if (fs_exists(path) || !publish_make_course(m, id, path))
+		rc = publish_commit(m, id, dir, message ? message : "Publish",
+				    rev);
 	if (!rc)
 		rc = publish_catch_up_locked(m, id) < 0 ? -1 : 0;
 	publish_unlock(fd);
+	free(path);
 	if (!rc)
 		publish_poke(m);
 	return rc;

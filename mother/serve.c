@@ -10,6 +10,7 @@
 #include "mother/control.h"
 #include "mother/publish.h"
 #include "mother/sync.h"
+#include "proto/tls.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@ struct serve {
 	struct http_server *http;
 	struct sync_server *sync;
 	struct control_server *control;
+	SSL_CTX *tls; /* the sync port's, or NULL for plain TCP */
 	uv_signal_t sigint, sigterm, sighup;
 	int stopping;
 };
@@ -94,8 +96,23 @@ static void serve_signals(struct serve *s)
 	}
 }
 
+/* The sync port's TLS context: the certificate is (re)made from the
+ * mother key when missing or stale. */
+static int serve_tls(struct serve *s)
+{
+	char *key = mother_path(s->m, "mother.key");
+	char *cert = mother_path(s->m, "sync-tls.crt");
+	int rc = -1;
+
+	if (key && cert)
+		rc = tls_server_ctx_new(key, cert, &s->tls);
+	free(key);
+	free(cert);
+	return rc;
+}
+
 static int serve_start(struct serve *s, const char *listen,
-		       const char *sync_listen)
+		       const char *sync_listen, int sync_tls)
 {
 	char *sock = mother_path(s->m, "mother.sock");
 	int rc;
@@ -107,7 +124,9 @@ static int serve_start(struct serve *s, const char *listen,
 			  "directory\" data=\"%s\"", s->m->data);
 		return -1;
 	}
-	if (sync_server_start(s->loop, s->m, sync_listen, &s->sync))
+	if (sync_tls && serve_tls(s))
+		return -1;
+	if (sync_server_start(s->loop, s->m, sync_listen, s->tls, &s->sync))
 		return -1;
 	s->admin.m = s->m;
 	s->admin.sync = s->sync;
@@ -119,7 +138,8 @@ static int serve_start(struct serve *s, const char *listen,
 	return 0;
 }
 
-int serve_run(struct mother *m, const char *listen, const char *sync_listen)
+int serve_run(struct mother *m, const char *listen, const char *sync_listen,
+	      int sync_tls)
 {
 	struct serve s = { .loop = uv_default_loop(), .m = m };
 	int rc = 0;
@@ -129,15 +149,17 @@ int serve_run(struct mother *m, const char *listen, const char *sync_listen)
 	/* acknowledgements may be lost in a crash: they are idempotent */
 	db_exec(m->db, "PRAGMA synchronous=NORMAL");
 	serve_signals(&s);
-	if (serve_start(&s, listen, sync_listen)) {
+	if (serve_start(&s, listen, sync_listen, sync_tls)) {
 		rc = -1;
 		serve_stop(&s);
 	} else {
-		log_info("msg=\"serving\" http=%s sync=%s mother_key=%s",
-			 listen, sync_listen, m->fingerprint);
+		log_info("msg=\"serving\" http=%s sync=%s tls=%s mother_key=%s",
+			 listen, sync_listen, s.tls ? "on" : "off",
+			 m->fingerprint);
 	}
 	uv_run(s.loop, UV_RUN_DEFAULT);
 	uv_loop_close(s.loop);
+	tls_ctx_free(s.tls); /* every connection is gone with the loop */
 	if (!rc)
 		log_info("msg=\"stopped\"");
 	return rc;

@@ -177,7 +177,10 @@ int store_ack(sqlite3 *db, const char *tenant, uint64_t seq, int64_t now)
 		      " ORDER BY e.seq DESC LIMIT 1)"
 		      " WHERE tenant = ?1 AND EXISTS (SELECT 1 FROM events e"
 		      " WHERE e.tenant = ?1 AND e.course = licences.course"
-		      " AND e.seq <= ?2)",
+		      " AND e.seq <= ?2)"
+		      /* a late, lower acknowledgement never moves it back */
+		      " AND ?2 >= (SELECT acked_seq FROM tenants"
+		      " WHERE id = ?1)",
 		      tenant, seq, now) ||
 	    db_commit(db)) {
 		db_rollback(db);
@@ -256,9 +259,12 @@ int store_redeem_token(sqlite3 *db, const char *token, int64_t now,
 		return -1;
 	sqlite3_bind_blob(st, 1, pub, CRYPTO_PUBKEY_LEN, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, tenant, -1, SQLITE_STATIC);
+	/* the workspace keeps its key once told: this commit must last */
+	db_exec(db, "PRAGMA synchronous=FULL");
 	rc = sqlite3_step(st) == SQLITE_DONE && sqlite3_changes(db) == 1 ?
 		     0 : -1;
 	sqlite3_finalize(st);
+	db_exec(db, "PRAGMA synchronous=NORMAL");
 	return rc;
 }
 

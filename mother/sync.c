@@ -18,6 +18,7 @@
 #define SYNC_EXPIRY_S 3600	   /* an event is refused after this */
 #define SYNC_CHECK_MS 1000	   /* look for missed pokes */
 #define SYNC_ACK_FLUSH_MS 20	   /* batch acknowledgements */
+#define SYNC_HANDSHAKE_MS 10000	   /* to enroll or say HELLO */
 
 enum sync_state { SYNC_CHALLENGED, SYNC_STREAMING };
 
@@ -25,6 +26,7 @@ struct sync_session {
 	struct sync_server *server;
 	struct proto_conn *conn;
 	enum sync_state state;
+	uint64_t accepted_ms; /* uv_now when accepted */
 	uint8_t nonce[PROTO_NONCE_LEN];
 	char tenant[65];
 	uint64_t next_seq; /* next event to send */
@@ -37,6 +39,7 @@ struct sync_session {
 struct sync_server {
 	uv_loop_t *loop;
 	struct mother *m;
+	SSL_CTX *tls; /* NULL: plain TCP */
 	uv_tcp_t tcp;
 	uv_timer_t check;
 	uv_timer_t flush;
@@ -287,15 +290,17 @@ static void sync_ack(struct sync_session *s, const struct proto_frame *f,
 {
 	struct proto_seq m;
 
-	if (proto_read_seq(f->payload, f->len, &m) || m.seq >= s->next_seq) {
+	if (proto_read_seq(f->payload, f->len, &m) || m.seq >= s->next_seq ||
+	    (resume && m.seq < s->acked)) {
 		sync_fail(s, PROTO_ERR_PROTOCOL,
 			  "acknowledgement out of range");
 		return;
 	}
 	if (m.seq > s->acked) {
 		s->acked = m.seq;
-		uv_timer_start(&s->server->flush, sync_flush_cb,
-			       SYNC_ACK_FLUSH_MS, 0);
+		if (!uv_is_active((uv_handle_t *)&s->server->flush))
+			uv_timer_start(&s->server->flush, sync_flush_cb,
+				       SYNC_ACK_FLUSH_MS, 0);
 	}
 	if (resume) {
 		log_info("msg=\"resume requested\" tenant=%s seq=%llu",
@@ -323,12 +328,12 @@ static void sync_on_frame(struct proto_conn *c, const struct proto_frame *f)
 
 static void sync_server_release(struct sync_server *srv);
 
-/* Close reasons are 0, a PROTO_E* code (-1 to -7) or a libuv code. */
+/* Close reasons are 0, a PROTO_E* code or a libuv code. */
 static const char *sync_reason(int reason)
 {
 	if (reason == 0)
 		return "closed";
-	if (reason >= PROTO_ENOMEM)
+	if (proto_is_error(reason))
 		return proto_strerror(reason);
 	return uv_strerror(reason);
 }
@@ -353,6 +358,12 @@ static const struct proto_conn_ops sync_conn_ops = {
 	.on_close = sync_on_close,
 };
 
+/* A workspace never sends an EVENT: every frame it may send is a control
+ * frame, so nothing larger is buffered from an unknown peer. */
+static const struct proto_conn_opts sync_conn_opts = {
+	.max_frame = PROTO_MAX_CONTROL,
+};
+
 static int sync_challenge(struct sync_session *s)
 {
 	struct proto_challenge ch = { .version = PROTO_VERSION };
@@ -374,6 +385,7 @@ static int sync_challenge(struct sync_session *s)
 static void sync_on_connection(uv_stream_t *server, int status)
 {
 	struct sync_server *srv = server->data;
+	struct proto_conn_opts opts = sync_conn_opts;
 	struct sync_session *s;
 
 	if (status < 0 || srv->done)
@@ -382,7 +394,9 @@ static void sync_on_connection(uv_stream_t *server, int status)
 	if (!s)
 		return;
 	s->server = srv;
-	if (proto_conn_accept(server, &sync_conn_ops, NULL, s, &s->conn)) {
+	s->accepted_ms = uv_now(srv->loop);
+	opts.tls = srv->tls;
+	if (proto_conn_accept(server, &sync_conn_ops, &opts, s, &s->conn)) {
 		free(s);
 		return;
 	}
@@ -394,13 +408,25 @@ static void sync_on_connection(uv_stream_t *server, int status)
 
 /* ---- server ---- */
 
+/* Drops peers that neither enroll nor say HELLO in time (pings would
+ * otherwise keep them forever), then looks for missed pokes. */
 static void sync_check_cb(uv_timer_t *t)
 {
-	sync_server_poke(t->data);
+	struct sync_server *srv = t->data;
+	uint64_t now = uv_now(srv->loop);
+	struct sync_session *s, *next;
+
+	for (s = srv->sessions; s; s = next) {
+		next = s->next;
+		if (s->state == SYNC_CHALLENGED &&
+		    now - s->accepted_ms > SYNC_HANDSHAKE_MS)
+			sync_fail(s, PROTO_ERR_PROTOCOL, "handshake timed out");
+	}
+	sync_server_poke(srv);
 }
 
 int sync_server_start(uv_loop_t *loop, struct mother *m, const char *addr,
-		      struct sync_server **out)
+		      SSL_CTX *tls, struct sync_server **out)
 {
 	struct sockaddr_storage sa;
 	struct sync_server *srv;
@@ -413,6 +439,7 @@ int sync_server_start(uv_loop_t *loop, struct mother *m, const char *addr,
 		return UV_ENOMEM;
 	srv->loop = loop;
 	srv->m = m;
+	srv->tls = tls;
 	uv_tcp_init(loop, &srv->tcp);
 	uv_timer_init(loop, &srv->check);
 	uv_timer_init(loop, &srv->flush);

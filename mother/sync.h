@@ -18,6 +18,7 @@
 #ifndef LMS_MOTHER_SYNC_H
 #define LMS_MOTHER_SYNC_H
 
+#include <openssl/ssl.h>
 #include <uv.h>
 
 #include "common/buf.h"
@@ -25,10 +26,11 @@
 
 struct sync_server;
 
-/* Listens on addr ("127.0.0.1:8601"). The mother context is borrowed
- * and must outlive the server. */
+/* Listens on addr ("127.0.0.1:8601"), TLS-only when tls (a server
+ * context of proto/tls.h) is given, plain TCP when it is NULL. The mother
+ * context and tls are borrowed and must outlive the server. */
 int sync_server_start(uv_loop_t *loop, struct mother *m, const char *addr,
-		      struct sync_server **out);
+		      SSL_CTX *tls, struct sync_server **out);
 
 /* Looks for new events in every streaming session. */
 void sync_server_poke(struct sync_server *s);

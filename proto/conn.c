@@ -1,9 +1,14 @@
 /*
  * A framed protocol connection on a libuv TCP stream.
  *
- *   CONNECTING --connect ok--> OPEN --close, flush--> FLUSHING --+
- *        |                      |                                |
- *        +----------------------+--close, error-----------> CLOSED
+ *   CONNECTING --connect ok--+---------- plain -----------+
+ *        |                   | TLS                        v
+ *        |   accepted, TLS--> HANDSHAKE --handshake ok--> OPEN --close,
+ *        |                      |                          |    flush
+ *        |                      |                          |      v
+ *        |                      |                          |   FLUSHING
+ *        |                      |                          |      |
+ *        +----------------------+--close, error, timeout---+--> CLOSED
  *
  * OPEN reads bytes into a proto_decoder and hands complete frames to the
  * owner one at a time, re-checking after each callback whether the owner
@@ -22,12 +27,23 @@
  * when it fires; the idle timer restarts on every read, is stopped while
  * the owner has paused reading, and closes the connection with
  * UV_ETIMEDOUT when it fires (also when a connect does not complete).
+ *
+ * TLS goes through two memory BIOs: ciphertext read from the socket is
+ * written into net_in, and whatever OpenSSL writes into net_out (the
+ * handshake, records, alerts, close_notify) is moved to the socket as
+ * one uv_write, so the paths above stay the same with ciphertext. The
+ * pending count then covers ciphertext, plus frames sent during the
+ * HANDSHAKE, which wait in the early buffer. The socket is read during
+ * the handshake even when the owner has paused; pausing takes effect
+ * once the connection is OPEN.
  */
 #include "proto/conn.h"
 
 #include "common/log.h"
+#include "proto/tls.h"
 
 #include <arpa/inet.h>
+#include <openssl/err.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,9 +53,11 @@
 #define CONN_FLUSH_MS 2000
 #define CONN_READ_SIZE (64 * 1024)
 #define CONN_HANDLES 4
+#define CONN_TLS_RECORD (16 * 1024) /* the largest TLS plaintext record */
 
 enum conn_state {
 	CONN_CONNECTING,
+	CONN_HANDSHAKE,
 	CONN_OPEN,
 	CONN_FLUSHING,
 	CONN_CLOSED,
@@ -68,6 +86,14 @@ struct proto_conn {
 	int handles;	 /* open handles left to close */
 	size_t pending;
 	char peer[INET6_ADDRSTRLEN + 8];
+
+	SSL *ssl;	     /* NULL: plain TCP */
+	BIO *net_in;	     /* ciphertext from the socket; owned by ssl */
+	BIO *net_out;	     /* ciphertext for the socket; owned by ssl */
+	struct buf early;    /* frames sent during the handshake */
+	int client;	     /* made by proto_conn_connect */
+	int connect_owed;    /* a TLS client's on_connect is still due */
+	char tls_error[160]; /* why the handshake failed, or "" */
 };
 
 struct conn_write {
@@ -80,6 +106,8 @@ struct conn_write {
 static void conn_close(struct proto_conn *c, int reason, int flush);
 static void conn_deliver(struct proto_conn *c);
 static void conn_ping(uv_timer_t *t);
+static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b);
+static void conn_tls_shutdown(struct proto_conn *c);
 
 /* ---- addresses ---- */
 
@@ -161,10 +189,35 @@ static void conn_handle_closed(uv_handle_t *h)
 
 	if (--c->handles > 0)
 		return;
+	/* before on_close: the owner may free the TLS context there */
+	SSL_free(c->ssl);
+	c->ssl = NULL;
+	buf_release(&c->early);
 	if (!c->silent && c->ops.on_close)
 		c->ops.on_close(c, c->reason);
 	proto_decoder_release(&c->dec);
 	free(c);
+}
+
+/* An SSL whose ciphertext goes through two memory BIOs. */
+static int conn_tls_new(struct proto_conn *c, SSL_CTX *ctx)
+{
+	c->ssl = SSL_new(ctx);
+	c->net_in = BIO_new(BIO_s_mem());
+	c->net_out = BIO_new(BIO_s_mem());
+	if (!c->ssl || !c->net_in || !c->net_out) {
+		SSL_free(c->ssl);
+		BIO_free(c->net_in);
+		BIO_free(c->net_out);
+		ERR_clear_error();
+		c->ssl = NULL;
+		return UV_ENOMEM;
+	}
+	/* an empty BIO means "more to come", not the end of the stream */
+	BIO_set_mem_eof_return(c->net_in, -1);
+	BIO_set_mem_eof_return(c->net_out, -1);
+	SSL_set_bio(c->ssl, c->net_in, c->net_out);
+	return 0;
 }
 
 static struct proto_conn *conn_new(uv_loop_t *loop,
@@ -176,6 +229,10 @@ static struct proto_conn *conn_new(uv_loop_t *loop,
 
 	if (!c)
 		return NULL;
+	if (opts && opts->tls && conn_tls_new(c, opts->tls)) {
+		free(c);
+		return NULL;
+	}
 	c->ops = *ops;
 	c->data = data;
 	proto_decoder_init(&c->dec, opts ? opts->max_frame : 0);
@@ -236,29 +293,41 @@ static void conn_shutdown_done(uv_shutdown_t *req, int status)
  * pending, they go out first (for at most CONN_FLUSH_MS). */
 static void conn_close(struct proto_conn *c, int reason, int flush)
 {
+	int owed = c->connect_owed;
+
 	if (c->state == CONN_CLOSED || c->state == CONN_FLUSHING)
 		return;
 	c->reason = reason;
+	c->connect_owed = 0;
+	if (flush && c->state == CONN_OPEN && c->ssl)
+		conn_tls_shutdown(c);
 	uv_read_stop((uv_stream_t *)&c->tcp);
 	uv_timer_stop(&c->ping_timer);
 	uv_timer_stop(&c->idle_timer);
 	uv_idle_stop(&c->resume_idle);
 
-	if (flush && c->state == CONN_OPEN && c->pending > 0) {
+	if (flush && (c->state == CONN_OPEN || c->state == CONN_HANDSHAKE) &&
+	    c->pending > 0) {
 		c->shutdown_req.data = c;
 		if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp,
 				conn_shutdown_done) == 0) {
 			c->state = CONN_FLUSHING;
 			uv_timer_start(&c->ping_timer, conn_flush_deadline,
 				       CONN_FLUSH_MS, 0);
-			return;
 		}
 	}
-	conn_destroy(c);
+	if (c->state != CONN_FLUSHING)
+		conn_destroy(c);
+
+	/* a TLS client that fails in its handshake still hears of it the
+	 * way a failed connect does; the connection is closing already */
+	if (owed && c->ops.on_connect)
+		c->ops.on_connect(c, reason ? reason : UV_ECANCELED);
 }
 
 void proto_conn_close(struct proto_conn *c, int reason)
 {
+	c->connect_owed = 0; /* closed by its owner: no on_connect */
 	conn_close(c, reason, 1);
 }
 
@@ -276,12 +345,15 @@ static void conn_idle_timeout(uv_timer_t *t)
 		conn_destroy(c);
 		return;
 	}
+	if (c->state == CONN_HANDSHAKE)
+		snprintf(c->tls_error, sizeof(c->tls_error),
+			 "TLS handshake failed: timed out");
 	conn_close(c, UV_ETIMEDOUT, 0);
 }
 
 static void conn_touch_read(struct proto_conn *c)
 {
-	if (!c->paused)
+	if (!c->paused || c->state == CONN_HANDSHAKE)
 		uv_timer_start(&c->idle_timer, conn_idle_timeout, c->idle_ms,
 			       0);
 }
@@ -301,7 +373,7 @@ static void conn_write_done(uv_write_t *req, int status)
 	c->pending -= w->len;
 	free(w->data);
 	free(w);
-	if (c->state != CONN_OPEN)
+	if (c->state != CONN_OPEN && c->state != CONN_HANDSHAKE)
 		return;
 	if (status < 0) {
 		log_info("msg=\"write failed\" peer=%s error=%s", c->peer,
@@ -309,18 +381,88 @@ static void conn_write_done(uv_write_t *req, int status)
 		conn_close(c, status, 0);
 		return;
 	}
-	if (c->pending == 0 && c->on_drain)
+	if (c->state == CONN_OPEN && c->pending == 0 && c->on_drain)
 		c->on_drain(c);
+}
+
+/* One uv_write of len bytes at data, which it takes (and frees when
+ * they cannot be written). */
+static int conn_write(struct proto_conn *c, uint8_t *data, size_t len)
+{
+	struct conn_write *w = malloc(sizeof(*w));
+	uv_buf_t b;
+	int rc;
+
+	if (!w) {
+		free(data);
+		return UV_ENOMEM;
+	}
+	w->conn = c;
+	w->data = data;
+	w->len = len;
+	w->req.data = w;
+	b.base = (char *)data; /* not uv_buf_init: len may pass 4 GiB */
+	b.len = len;
+
+	rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1,
+		      conn_write_done);
+	if (rc) {
+		free(data);
+		free(w);
+		return rc;
+	}
+	c->pending += len;
+	conn_touch_write(c);
+	return 0;
+}
+
+/* Moves what OpenSSL wrote for the peer to the socket. */
+static int conn_tls_flush(struct proto_conn *c)
+{
+	size_t n = BIO_ctrl_pending(c->net_out), got = 0;
+	uint8_t *data;
+
+	if (n == 0)
+		return 0;
+	data = malloc(n);
+	if (!data)
+		return UV_ENOMEM;
+	if (BIO_read_ex(c->net_out, data, n, &got) != 1 || got != n) {
+		free(data);
+		ERR_clear_error();
+		return UV_EPROTO;
+	}
+	return conn_write(c, data, n);
+}
+
+/* Encrypts a frame, or keeps it until the handshake is done. */
+static int conn_tls_send(struct proto_conn *c, const struct buf *frame)
+{
+	size_t done = 0;
+
+	if (c->state == CONN_HANDSHAKE) {
+		if (buf_append(&c->early, frame->data, frame->len))
+			return UV_ENOMEM;
+		c->pending += frame->len;
+		return 0;
+	}
+	/* a memory BIO takes everything: the write is never partial */
+	if (SSL_write_ex(c->ssl, frame->data, frame->len, &done) != 1 ||
+	    done != frame->len) {
+		ERR_clear_error();
+		return UV_EPROTO;
+	}
+	return conn_tls_flush(c);
 }
 
 /* Frees the frame's memory when it cannot be sent. */
 int proto_conn_send(struct proto_conn *c, struct buf *frame)
 {
-	struct conn_write *w;
-	uv_buf_t b;
+	uint8_t *data;
+	size_t len;
 	int rc;
 
-	if (c->state != CONN_OPEN) {
+	if (c->state != CONN_OPEN && c->state != CONN_HANDSHAKE) {
 		buf_release(frame);
 		return c->state == CONN_CONNECTING ? UV_ENOTCONN : UV_EPIPE;
 	}
@@ -328,28 +470,24 @@ int proto_conn_send(struct proto_conn *c, struct buf *frame)
 		buf_release(frame);
 		return 0;
 	}
-	w = malloc(sizeof(*w));
-	if (!w) {
+	if (c->ssl) {
+		rc = conn_tls_send(c, frame);
 		buf_release(frame);
-		return UV_ENOMEM;
+	} else {
+		data = buf_detach(frame, &len);
+		rc = conn_write(c, data, len);
 	}
-	w->conn = c;
-	w->data = buf_detach(frame, &w->len);
-	w->req.data = w;
-	b.base = (char *)w->data; /* not uv_buf_init: len may pass 4 GiB */
-	b.len = w->len;
-
-	rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1,
-		      conn_write_done);
-	if (rc) {
-		free(w->data);
-		free(w);
+	if (rc)
 		conn_close(c, rc, 0);
-		return rc;
-	}
-	c->pending += w->len;
-	conn_touch_write(c);
-	return 0;
+	return rc;
+}
+
+/* close_notify for the peer, best effort, before the flushing close. */
+static void conn_tls_shutdown(struct proto_conn *c)
+{
+	SSL_shutdown(c->ssl);
+	ERR_clear_error();
+	conn_tls_flush(c);
 }
 
 static void conn_ping(uv_timer_t *t)
@@ -409,11 +547,173 @@ static void conn_deliver(struct proto_conn *c)
 		conn_close(c, UV_EOF, 1);
 }
 
+/* ---- TLS ---- */
+
+/* Ends a connection whose handshake failed; why goes to tls_error. The
+ * alert OpenSSL wrote, if any, is sent first, best effort. */
+static void conn_tls_fail(struct proto_conn *c, int reason)
+{
+	char quoted[200];
+
+	log_msg(c->client ? LOG_DEBUG : LOG_WARN,
+		"msg=\"TLS handshake failed\" peer=%s reason=%s", c->peer,
+		log_quote(c->tls_error, quoted, sizeof(quoted)));
+	if (c->ssl && c->state == CONN_HANDSHAKE)
+		conn_tls_flush(c);
+	conn_close(c, reason, 1);
+}
+
+/* The handshake is done: frames sent meanwhile go out, a client's owner
+ * hears of it, and a pause asked for meanwhile takes effect. 0, or -1
+ * when the connection is closing. */
+static int conn_tls_established(struct proto_conn *c)
+{
+	size_t done = 0;
+	int rc = 0;
+
+	c->state = CONN_OPEN;
+	if (c->early.len > 0) {
+		c->pending -= c->early.len;
+		if (SSL_write_ex(c->ssl, c->early.data, c->early.len,
+				 &done) != 1 || done != c->early.len) {
+			ERR_clear_error();
+			rc = UV_EPROTO;
+		}
+		buf_release(&c->early);
+	}
+	if (!rc)
+		rc = conn_tls_flush(c);
+	if (rc) {
+		conn_close(c, rc, 0);
+		return -1;
+	}
+	log_debug("msg=\"TLS established\" peer=%s version=%s cipher=%s",
+		  c->peer, SSL_get_version(c->ssl),
+		  SSL_get_cipher_name(c->ssl));
+	if (c->connect_owed) {
+		c->connect_owed = 0;
+		if (c->ops.on_connect)
+			c->ops.on_connect(c, 0);
+	}
+	if (c->state != CONN_OPEN)
+		return -1;
+	if (c->paused) {
+		uv_read_stop((uv_stream_t *)&c->tcp);
+		uv_timer_stop(&c->idle_timer);
+	}
+	return 0;
+}
+
+/* Takes the handshake as far as the bytes received allow. 0 when it is
+ * done, 1 while it waits for the peer, -1 when the connection ends. */
+static int conn_tls_handshake(struct proto_conn *c)
+{
+	int r = SSL_do_handshake(c->ssl);
+	int err = r == 1 ? SSL_ERROR_NONE : SSL_get_error(c->ssl, r);
+	int rc;
+
+	if (r == 1)
+		return conn_tls_established(c);
+	if (err == SSL_ERROR_WANT_READ) {
+		rc = conn_tls_flush(c);
+		if (rc) {
+			conn_close(c, rc, 0);
+			return -1;
+		}
+		return 1;
+	}
+	tls_handshake_error(c->ssl, err, c->tls_error, sizeof(c->tls_error));
+	conn_tls_fail(c, UV_EPROTO);
+	return -1;
+}
+
+/* Decrypts what net_in holds into the frame decoder. 0, or -1 when the
+ * connection is closing. */
+static int conn_tls_decrypt(struct proto_conn *c)
+{
+	uint8_t plain[CONN_TLS_RECORD];
+	char why[160];
+	size_t got;
+	int rc, err;
+
+	while (SSL_read_ex(c->ssl, plain, sizeof(plain), &got) == 1) {
+		rc = proto_decoder_feed(&c->dec, plain, got);
+		if (rc) {
+			log_warn("msg=\"bad frame, closing\" peer=%s "
+				 "error=\"%s\"", c->peer, proto_strerror(rc));
+			conn_close(c, rc, 1);
+			return -1;
+		}
+	}
+	err = SSL_get_error(c->ssl, 0);
+	if (err == SSL_ERROR_ZERO_RETURN) {
+		/* close_notify: like the end of a plain stream */
+		c->peer_eof = 1;
+		uv_read_stop((uv_stream_t *)&c->tcp);
+		uv_timer_stop(&c->idle_timer);
+	} else if (err != SSL_ERROR_WANT_READ) {
+		log_warn("msg=\"TLS error, closing\" peer=%s reason=\"%s\"",
+			 c->peer, tls_error_reason(c->ssl, err, why,
+						   sizeof(why)));
+		conn_close(c, UV_EPROTO, 0);
+		return -1;
+	}
+	rc = conn_tls_flush(c); /* what reading made OpenSSL answer */
+	if (rc) {
+		conn_close(c, rc, 0);
+		return -1;
+	}
+	return 0;
+}
+
+static void conn_tls_read(struct proto_conn *c, const char *data, size_t n)
+{
+	size_t put = 0;
+
+	if (BIO_write_ex(c->net_in, data, n, &put) != 1 || put != n) {
+		ERR_clear_error();
+		conn_close(c, PROTO_ENOMEM, 0);
+		return;
+	}
+	if (c->state == CONN_HANDSHAKE && conn_tls_handshake(c))
+		return;
+	if (c->state == CONN_OPEN && conn_tls_decrypt(c) == 0)
+		conn_deliver(c);
+}
+
+/* Both sides set out on the handshake; a client speaks first. */
+static int conn_tls_start(struct proto_conn *c)
+{
+	int rc;
+
+	c->state = CONN_HANDSHAKE;
+	rc = uv_read_start((uv_stream_t *)&c->tcp, conn_alloc, conn_read);
+	if (rc)
+		return rc;
+	conn_touch_read(c);
+	if (!c->client) {
+		SSL_set_accept_state(c->ssl);
+		return 0;
+	}
+	SSL_set_connect_state(c->ssl);
+	c->connect_owed = 1;
+	conn_tls_handshake(c); /* a failure reports through on_connect */
+	return 0;
+}
+
+/* ---- reading, continued ---- */
+
 static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 {
 	struct proto_conn *c = s->data;
 	int rc;
 
+	if (nread > 0 && c->ssl) {
+		conn_touch_read(c);
+		conn_tls_read(c, b->base, (size_t)nread);
+		free(b->base);
+		return;
+	}
 	if (nread > 0) {
 		conn_touch_read(c);
 		rc = proto_decoder_feed(&c->dec, b->base, (size_t)nread);
@@ -428,7 +728,13 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 		return;
 	}
 	free(b->base);
-	if (nread == UV_EOF) {
+	if (nread < 0 && c->state == CONN_HANDSHAKE) {
+		snprintf(c->tls_error, sizeof(c->tls_error),
+			 "TLS handshake failed: %s",
+			 nread == UV_EOF ? "the peer closed the connection" :
+					   uv_strerror((int)nread));
+		conn_tls_fail(c, (int)nread);
+	} else if (nread == UV_EOF) {
 		/* frames that came before the end still go to the owner */
 		c->peer_eof = 1;
 		uv_read_stop(s);
@@ -445,8 +751,10 @@ static int conn_start(struct proto_conn *c)
 {
 	int rc;
 
-	c->state = CONN_OPEN;
 	uv_tcp_nodelay(&c->tcp, 1);
+	if (c->ssl)
+		return conn_tls_start(c);
+	c->state = CONN_OPEN;
 	conn_touch_write(c);
 	if (c->paused)
 		return 0;
@@ -540,6 +848,8 @@ static void conn_connected(uv_connect_t *req, int status)
 		conn_destroy(c);
 		return;
 	}
+	if (c->ssl)
+		return; /* on_connect comes with the end of the handshake */
 	if (c->ops.on_connect)
 		c->ops.on_connect(c, 0);
 }
@@ -563,6 +873,7 @@ int proto_conn_connect(uv_loop_t *loop, const char *addr,
 	conn_format_addr((struct sockaddr *)&ss, c->peer, sizeof(c->peer));
 
 	c->state = CONN_CONNECTING;
+	c->client = 1;
 	c->connect_req.data = c;
 	rc = uv_tcp_connect(&c->connect_req, &c->tcp,
 			    (struct sockaddr *)&ss, conn_connected);
@@ -588,4 +899,9 @@ void proto_conn_set_data(struct proto_conn *c, void *data)
 const char *proto_conn_peer(const struct proto_conn *c)
 {
 	return c->peer;
+}
+
+const char *proto_conn_tls_error(const struct proto_conn *c)
+{
+	return c->tls_error[0] ? c->tls_error : NULL;
 }

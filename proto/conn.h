@@ -8,10 +8,19 @@
  * idle_timeout_ms without reading anything. A decode error closes the
  * connection with that error. on_close runs exactly once, after which the
  * connection memory is freed; the owner must drop its pointer then.
+ *
+ * With opts->tls the bytes on the wire are TLS (proto/tls.h) and all of
+ * the above holds for the frames inside: a client's on_connect comes
+ * once the handshake is done (0) or has failed (a negative code, then
+ * on_close); frames sent before the handshake is done wait for it; a
+ * close sends TLS's close_notify first, best effort. A failed handshake
+ * ends the connection with UV_EPROTO (or the transport's error) and
+ * proto_conn_tls_error() says why.
  */
 #ifndef LMS_PROTO_CONN_H
 #define LMS_PROTO_CONN_H
 
+#include <openssl/ssl.h>
 #include <stddef.h>
 #include <uv.h>
 
@@ -36,6 +45,9 @@ struct proto_conn_opts {
 	size_t max_frame;	  /* 0: PROTO_DEFAULT_MAX_FRAME */
 	unsigned ping_ms;	  /* 0: 15000 */
 	unsigned idle_timeout_ms; /* 0: 45000 */
+	SSL_CTX *tls;		  /* NULL: plain TCP. A server or client
+				   * context from proto/tls.h; borrowed, it
+				   * must outlive the connection */
 };
 
 /* Accepts a pending connection on server. opts may be NULL. */
@@ -74,5 +86,10 @@ void proto_conn_set_data(struct proto_conn *c, void *data);
 
 /* The peer's address as "ip:port" for log lines; borrowed. */
 const char *proto_conn_peer(const struct proto_conn *c);
+
+/* Why the TLS handshake failed (see tls_handshake_error()), or NULL when
+ * it did not fail or there is no TLS; borrowed, valid until on_close
+ * returns. */
+const char *proto_conn_tls_error(const struct proto_conn *c);
 
 #endif

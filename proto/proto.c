@@ -280,6 +280,11 @@ const char *proto_strerror(int code)
 	return "unknown protocol error";
 }
 
+int proto_is_error(int code)
+{
+	return code <= PROTO_ETRUNCATED && code >= PROTO_ENOMEM;
+}
+
 /* ---- the signed event ---- */
 
 static int event_check(const struct proto_event *ev)

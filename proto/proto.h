@@ -67,18 +67,23 @@
 #define PROTO_MAX_TOKEN 128
 #define PROTO_MAX_MESSAGE 256
 
+/* Codes sit below -2000, apart from errno and libuv codes, so that a
+ * connection's close reason says which layer failed. */
 enum proto_error {
 	PROTO_OK = 0,
-	PROTO_ETRUNCATED = -1, /* input ends inside a field */
-	PROTO_ETOOBIG = -2,    /* frame or field over its limit */
-	PROTO_EMALFORMED = -3, /* bad id, revision, kind, trailing bytes */
-	PROTO_EVERSION = -4,   /* unknown protocol version */
-	PROTO_ESIGNATURE = -5, /* signature does not verify */
-	PROTO_ETYPE = -6,      /* unknown or unexpected frame type */
-	PROTO_ENOMEM = -7,
+	PROTO_ETRUNCATED = -2001, /* input ends inside a field */
+	PROTO_ETOOBIG = -2002,	  /* frame or field over its limit */
+	PROTO_EMALFORMED = -2003, /* bad id, revision, kind, trailing bytes */
+	PROTO_EVERSION = -2004,	  /* unknown protocol version */
+	PROTO_ESIGNATURE = -2005, /* signature does not verify */
+	PROTO_ETYPE = -2006,	  /* unknown or unexpected frame type */
+	PROTO_ENOMEM = -2007,
 };
 
 const char *proto_strerror(int code);
+
+/* 1 when code is one of the PROTO_E* codes. */
+int proto_is_error(int code);
 
 enum proto_type {
 	PROTO_CHALLENGE = 1,

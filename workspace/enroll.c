@@ -4,6 +4,10 @@
  * is prepared before the token is spent (key, repository, an unnamed
  * database), so that after the mother says ENROLLED only a few writes and
  * a rename remain that could fail.
+ *
+ * For a "tls://HOST:PORT" mother the socket is wrapped in TLS at once,
+ * accepting only a certificate whose key has the pinned fingerprint, so
+ * the token never crosses the network in clear.
  */
 #include "workspace/enroll.h"
 
@@ -12,12 +16,14 @@
 #include "common/gitstore.h"
 #include "common/http.h"
 #include "proto/proto.h"
+#include "proto/tls.h"
 #include "workspace/apply.h"
 #include "workspace/store.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +47,9 @@ struct enroll {
 	sqlite3 *db;
 
 	int fd;
+	SSL_CTX *tls; /* for a tls:// mother, else NULL */
+	SSL *ssl;
+	int tls_broken; /* a fatal error: no close_notify at the end */
 	struct proto_decoder dec;
 	uint8_t mother_pub[CRYPTO_PUBKEY_LEN];
 	struct proto_enroll req;
@@ -127,15 +136,46 @@ static int enroll_prepare(struct enroll *e)
 
 /* ---- the exchange with the mother ---- */
 
+/* TLS on the connected socket, pinning the mother key's fingerprint. */
+static int enroll_tls(struct enroll *e)
+{
+	uint8_t pin[CRYPTO_SHA256_LEN];
+	char why[200];
+	int r;
+
+	/* OpenSSL writes with write(2): a mother gone must not kill us */
+	signal(SIGPIPE, SIG_IGN);
+	if (crypto_unhex(e->o->fingerprint, pin, sizeof(pin)))
+		return enroll_fail(e, "the mother key fingerprint is not 64 "
+				   "hex digits");
+	if (tls_client_ctx_new(pin, &e->tls))
+		return enroll_fail(e, "cannot set up TLS");
+	e->ssl = SSL_new(e->tls);
+	if (!e->ssl || SSL_set_fd(e->ssl, e->fd) != 1)
+		return enroll_fail(e, "cannot set up TLS");
+	r = SSL_connect(e->ssl);
+	if (r != 1) {
+		tls_handshake_error(e->ssl, SSL_get_error(e->ssl, r), why,
+				    sizeof(why));
+		SSL_free(e->ssl); /* no close_notify after a failure */
+		e->ssl = NULL;
+		return enroll_fail(e, "mother %s", why);
+	}
+	return 0;
+}
+
 static int enroll_dial(struct enroll *e)
 {
 	struct timeval tv = { .tv_sec = ENROLL_TIMEOUT_S };
 	struct sockaddr_storage sa;
+	const char *addr;
 	socklen_t len;
+	int tls = tls_split_addr(e->o->mother, &addr);
 
-	if (http_parse_addr(e->o->mother, &sa))
+	if (http_parse_addr(addr, &sa))
 		return enroll_fail(e, "bad mother address %s (want "
-				   "host:port)", e->o->mother);
+				   "host:port or tls://host:port)",
+				   e->o->mother);
 	len = sa.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
 					 sizeof(struct sockaddr_in);
 	e->fd = socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -148,23 +188,55 @@ static int enroll_dial(struct enroll *e)
 				   e->o->mother,
 				   errno == EINPROGRESS ? "timed out" :
 							  strerror(errno));
-	return 0;
+	return tls ? enroll_tls(e) : 0;
+}
+
+/* One write or read through TLS or the plain socket: bytes moved, or -1
+ * with the reason in why. */
+static ssize_t enroll_io(struct enroll *e, int writing, void *p, size_t n,
+			 char *why, size_t cap)
+{
+	size_t done = 0;
+	ssize_t r;
+	int ok, err;
+
+	if (!e->ssl) {
+		r = writing ? send(e->fd, p, n, MSG_NOSIGNAL) :
+			      recv(e->fd, p, n, 0);
+		err = errno;
+		if (r < 0)
+			snprintf(why, cap, "%s", err == EAGAIN ? "timed out" :
+							       strerror(err));
+		errno = err; /* EINTR: the caller tries again */
+		return r;
+	}
+	ok = writing ? SSL_write_ex(e->ssl, p, n, &done) :
+		       SSL_read_ex(e->ssl, p, n, &done);
+	if (ok == 1)
+		return (ssize_t)done;
+	r = SSL_get_error(e->ssl, 0);
+	if (r == SSL_ERROR_ZERO_RETURN)
+		return 0; /* close_notify: the end of the stream */
+	tls_error_reason(e->ssl, (int)r, why, cap);
+	e->tls_broken = 1;
+	errno = 0;
+	return -1;
 }
 
 static int enroll_send(struct enroll *e, struct buf *b)
 {
 	size_t off = 0;
+	char why[160];
 
 	while (off < b->len) {
-		ssize_t n = send(e->fd, b->data + off, b->len - off,
-				 MSG_NOSIGNAL);
+		ssize_t n = enroll_io(e, 1, b->data + off, b->len - off, why,
+				      sizeof(why));
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return enroll_fail(e, "cannot send to the mother: %s",
-					   errno == EAGAIN ? "timed out" :
-							     strerror(errno));
+					   why);
 		off += (size_t)n;
 	}
 	return 0;
@@ -174,6 +246,7 @@ static int enroll_send(struct enroll *e, struct buf *b)
 static int enroll_recv(struct enroll *e, struct proto_frame *f)
 {
 	uint8_t chunk[4096];
+	char why[160];
 	ssize_t n;
 	int rc;
 
@@ -184,13 +257,12 @@ static int enroll_recv(struct enroll *e, struct proto_frame *f)
 		if (rc < 0)
 			return enroll_fail(e, "bad frame from the mother: %s",
 					   proto_strerror(rc));
-		n = recv(e->fd, chunk, sizeof(chunk), 0);
+		n = enroll_io(e, 0, chunk, sizeof(chunk), why, sizeof(why));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return enroll_fail(e, "no answer from the mother: %s",
-					   errno == EAGAIN ? "timed out" :
-							     strerror(errno));
+					   why);
 		if (n == 0)
 			return enroll_fail(e, "the mother closed the "
 					   "connection");
@@ -334,6 +406,10 @@ static void enroll_undo(struct enroll *e)
 
 static void enroll_release(struct enroll *e)
 {
+	if (e->ssl && !e->tls_broken)
+		SSL_shutdown(e->ssl); /* close_notify, best effort */
+	SSL_free(e->ssl);
+	tls_ctx_free(e->tls);
 	if (e->fd >= 0)
 		close(e->fd);
 	proto_decoder_release(&e->dec);

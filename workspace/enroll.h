@@ -21,7 +21,8 @@
 
 struct enroll_opts {
 	const char *data_dir;
-	const char *mother;	 /* the mother's sync address, host:port */
+	const char *mother;	 /* the mother's sync address, host:port or
+				  * tls://host:port */
 	const char *token;	 /* one-time enrollment token */
 	const char *fingerprint; /* hex SHA-256 of the mother's key */
 	const char *listen;	 /* NULL: ENROLL_DEFAULT_LISTEN */

@@ -53,7 +53,9 @@ static const char main_init_help[] =
 	"a key pair (workspace.key), workspace.db and content.git.\n"
 	"\n"
 	"  --mother ADDR        the mother's sync address, host:port\n"
-	"                       (127.0.0.1:8601 on one machine)\n"
+	"                       (127.0.0.1:8601 on one machine), or\n"
+	"                       tls://host:port for a mother serving with\n"
+	"                       --sync-tls (workspaces on other hosts)\n"
 	"  --token TOKEN        the one-time token from `lms-mother tenant "
 	"add`\n"
 	"  --mother-key FP      the mother's key fingerprint (64 hex digits)"
@@ -72,7 +74,8 @@ static const char main_serve_help[] =
 	"\n"
 	"  --listen ADDR        HTTP address (default: the one given at init)"
 	"\n"
-	"  --mother ADDR        the mother's sync address for this run\n"
+	"  --mother ADDR        the mother's sync address for this run,\n"
+	"                       host:port or tls://host:port\n"
 	"                       (default: the one given at init)\n";
 
 static const char main_course_help[] =

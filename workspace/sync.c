@@ -46,6 +46,7 @@
 #include "common/log.h"
 #include "proto/conn.h"
 #include "proto/proto.h"
+#include "proto/tls.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -74,7 +75,9 @@ struct sync_client {
 	uv_timer_t handshake_timer;
 
 	char *tenant;
-	char *mother_addr;
+	char *mother_addr;	 /* as configured, for the log */
+	const char *dial_addr;	 /* mother_addr without "tls://" */
+	SSL_CTX *tls;		 /* pinning the mother key, or NULL */
 	uint8_t mother_pub[CRYPTO_PUBKEY_LEN];
 	const struct crypto_key *key;
 	struct apply_ctx *apply;
@@ -109,7 +112,7 @@ static const struct proto_conn_ops sync_conn_ops = {
 	.on_close = sync_on_close,
 };
 
-/* Close reasons are libuv codes or PROTO_E* codes (-1 .. -7). */
+/* Close reasons are libuv codes or PROTO_E* codes. */
 static const char *sync_strerror(int code)
 {
 	if (code == 0)
@@ -118,7 +121,7 @@ static const char *sync_strerror(int code)
 		return "mother closed the connection";
 	if (code == UV_ETIMEDOUT)
 		return "timed out";
-	if (code < 0 && code >= PROTO_ENOMEM)
+	if (proto_is_error(code))
 		return proto_strerror(code);
 	return uv_strerror(code);
 }
@@ -247,12 +250,13 @@ static void sync_on_handshake_timeout(uv_timer_t *t)
 
 static void sync_connect(struct sync_client *s)
 {
+	struct proto_conn_opts opts = { .tls = s->tls };
 	int rc;
 
 	s->state = SYNC_CONNECTING;
 	s->resuming = 0;
 	s->connect_status = 0;
-	rc = proto_conn_connect(s->loop, s->mother_addr, &sync_conn_ops, NULL,
+	rc = proto_conn_connect(s->loop, s->dial_addr, &sync_conn_ops, &opts,
 				s, &s->conn);
 	if (rc) {
 		s->conn = NULL;
@@ -285,6 +289,7 @@ static void sync_maybe_finish(struct sync_client *s);
 static void sync_on_close(struct proto_conn *c, int reason)
 {
 	struct sync_client *s = proto_conn_data(c);
+	const char *tls_error = proto_conn_tls_error(c);
 	enum sync_state was = s->state;
 
 	s->conn = NULL;
@@ -296,9 +301,13 @@ static void sync_on_close(struct proto_conn *c, int reason)
 	}
 	/* A frame that cannot be decoded (too big, malformed) comes again
 	 * on the next session, like a refused event: back off the same. */
-	if (reason < 0 && reason >= PROTO_ENOMEM)
+	if (proto_is_error(reason))
 		s->refusals++;
-	if (was == SYNC_CONNECTING)
+	if (was == SYNC_CONNECTING && tls_error)
+		sync_problem(s, strcmp(tls_error, TLS_PIN_MISMATCH) ? LOG_WARN :
+								     LOG_ERROR,
+			     "mother %s", tls_error);
+	else if (was == SYNC_CONNECTING)
 		sync_problem(s, LOG_WARN, "cannot connect: %s",
 			     sync_strerror(s->connect_status ?
 						   s->connect_status :
@@ -383,8 +392,9 @@ static void sync_on_welcome(struct sync_client *s,
 	s->last_problem[0] = 0;
 	if (!s->up_announced)
 		log_info("msg=\"connected to mother\" tenant=%s mother=%s "
-			 "applied_seq=%llu head_seq=%llu", s->tenant,
-			 s->mother_addr, (unsigned long long)s->applied,
+			 "tls=%s applied_seq=%llu head_seq=%llu", s->tenant,
+			 s->mother_addr, s->tls ? "on" : "off",
+			 (unsigned long long)s->applied,
 			 (unsigned long long)w.head_seq);
 	s->up_announced = 1;
 	if (w.head_seq < s->applied)
@@ -618,6 +628,18 @@ static void sync_on_frame(struct proto_conn *c, const struct proto_frame *f)
 
 /* ---- life cycle ---- */
 
+/* For "tls://HOST:PORT", a TLS context that accepts only a mother whose
+ * certificate holds the pinned key. */
+static int sync_tls_setup(struct sync_client *s)
+{
+	uint8_t pin[CRYPTO_SHA256_LEN];
+
+	if (!tls_split_addr(s->mother_addr, &s->dial_addr))
+		return 0;
+	crypto_sha256(s->mother_pub, CRYPTO_PUBKEY_LEN, pin);
+	return tls_client_ctx_new(pin, &s->tls);
+}
+
 int sync_start(uv_loop_t *loop, const struct sync_config *cfg,
 	       struct sync_client **out)
 {
@@ -627,14 +649,14 @@ int sync_start(uv_loop_t *loop, const struct sync_config *cfg,
 		return -1;
 	s->tenant = strdup(cfg->tenant);
 	s->mother_addr = strdup(cfg->mother_addr);
-	if (!s->tenant || !s->mother_addr) {
+	memcpy(s->mother_pub, cfg->mother_pub, CRYPTO_PUBKEY_LEN);
+	if (!s->tenant || !s->mother_addr || sync_tls_setup(s)) {
 		free(s->tenant);
 		free(s->mother_addr);
 		free(s);
 		return -1;
 	}
 	s->loop = loop;
-	memcpy(s->mother_pub, cfg->mother_pub, CRYPTO_PUBKEY_LEN);
 	s->key = cfg->key;
 	s->apply = cfg->apply;
 	s->clock = cfg->clock;
@@ -669,6 +691,7 @@ static void sync_on_handle_closed(uv_handle_t *h)
 		return;
 	if (s->stop_done)
 		s->stop_done(s->stop_arg);
+	tls_ctx_free(s->tls); /* the connection is gone */
 	free(s->tenant);
 	free(s->mother_addr);
 	free(s);

@@ -22,7 +22,8 @@
 
 struct sync_config {
 	const char *tenant;	 /* copied */
-	const char *mother_addr; /* "host:port", copied */
+	const char *mother_addr; /* "host:port", or "tls://host:port"
+				  * for TLS pinning mother_pub; copied */
 	uint8_t mother_pub[CRYPTO_PUBKEY_LEN]; /* the pinned key */
 	const struct crypto_key *key;	      /* the workspace's; borrowed */
 	struct apply_ctx *apply;	      /* borrowed, used by jobs */
