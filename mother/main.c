@@ -289,7 +289,8 @@ static void main_print_enrollment(const struct mother *m, const char *id,
 	       "mother key: %s\n\n"
 	       "Enroll the tenant's workspace with:\n"
 	       "  lms-workspace init DATA --mother HOST:8601 --token %s "
-	       "--mother-key %s\n",
+	       "--mother-key %s\n"
+	       "(--mother tls://HOST:8601 when serve runs with --sync-tls)\n",
 	       id, TENANT_TOKEN_DAYS, token, m->fingerprint, token,
 	       m->fingerprint);
 }

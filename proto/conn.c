@@ -1,14 +1,13 @@
 /*
  * A framed protocol connection on a libuv TCP stream.
  *
- *   CONNECTING --connect ok--+---------- plain -----------+
- *        |                   | TLS                        v
- *        |   accepted, TLS--> HANDSHAKE --handshake ok--> OPEN --close,
- *        |                      |                          |    flush
- *        |                      |                          |      v
- *        |                      |                          |   FLUSHING
- *        |                      |                          |      |
- *        +----------------------+--close, error, timeout---+--> CLOSED
+ *   CONNECTING --connected--+------- plain -------+
+ *        |                  |                     v
+ *        |                  +-- TLS --> HANDSHAKE --> OPEN --close--> FLUSHING
+ *        |                                 |           |                 |
+ *        +------- error, timeout ----------+-----------+-------------> CLOSED
+ *
+ * An accepted connection starts in OPEN, or with TLS in HANDSHAKE.
  *
  * OPEN reads bytes into a proto_decoder and hands complete frames to the
  * owner one at a time, re-checking after each callback whether the owner
@@ -30,12 +29,14 @@
  *
  * TLS goes through two memory BIOs: ciphertext read from the socket is
  * written into net_in, and whatever OpenSSL writes into net_out (the
- * handshake, records, alerts, close_notify) is moved to the socket as
- * one uv_write, so the paths above stay the same with ciphertext. The
- * pending count then covers ciphertext, plus frames sent during the
- * HANDSHAKE, which wait in the early buffer. The socket is read during
- * the handshake even when the owner has paused; pausing takes effect
- * once the connection is OPEN.
+ * handshake, records, alerts, close_notify) is moved to the socket as a
+ * uv_write, at most CONN_TLS_CHUNK of a frame at a time, so the paths
+ * above stay the same with ciphertext. The pending count then covers
+ * ciphertext, plus frames sent during the HANDSHAKE, which wait in the
+ * early buffer. The socket is read during the handshake even when the
+ * owner has paused; pausing takes effect once the connection is OPEN. A
+ * client's on_connect comes at the end of the handshake, and a failure
+ * before it (connect_owed) reaches on_connect as a failed connect does.
  */
 #include "proto/conn.h"
 
@@ -54,6 +55,8 @@
 #define CONN_READ_SIZE (64 * 1024)
 #define CONN_HANDLES 4
 #define CONN_TLS_RECORD (16 * 1024) /* the largest TLS plaintext record */
+#define CONN_TLS_CHUNK (256 * 1024) /* encrypted per uv_write: bounds the
+				     * memory BIO however big the frame */
 
 enum conn_state {
 	CONN_CONNECTING,
@@ -104,6 +107,7 @@ struct conn_write {
 };
 
 static void conn_close(struct proto_conn *c, int reason, int flush);
+static void conn_tls_fail(struct proto_conn *c, int reason, const char *why);
 static void conn_deliver(struct proto_conn *c);
 static void conn_ping(uv_timer_t *t);
 static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b);
@@ -337,6 +341,10 @@ static void conn_idle_timeout(uv_timer_t *t)
 {
 	struct proto_conn *c = t->data;
 
+	if (c->state == CONN_HANDSHAKE) {
+		conn_tls_fail(c, UV_ETIMEDOUT, "timed out");
+		return;
+	}
 	log_info("msg=\"peer silent, closing\" peer=%s", c->peer);
 	if (c->state == CONN_CONNECTING && c->ops.on_connect) {
 		c->state = CONN_CLOSED; /* connect_cb must not report again */
@@ -345,9 +353,6 @@ static void conn_idle_timeout(uv_timer_t *t)
 		conn_destroy(c);
 		return;
 	}
-	if (c->state == CONN_HANDSHAKE)
-		snprintf(c->tls_error, sizeof(c->tls_error),
-			 "TLS handshake failed: timed out");
 	conn_close(c, UV_ETIMEDOUT, 0);
 }
 
@@ -435,24 +440,38 @@ static int conn_tls_flush(struct proto_conn *c)
 	return conn_write(c, data, n);
 }
 
+/* Encrypts len bytes and hands them to the socket, a chunk at a time. */
+static int conn_tls_write(struct proto_conn *c, const uint8_t *data,
+			  size_t len)
+{
+	size_t off, n, done;
+	int rc;
+
+	for (off = 0; off < len; off += n) {
+		n = len - off < CONN_TLS_CHUNK ? len - off : CONN_TLS_CHUNK;
+		/* a memory BIO takes everything: never a partial write */
+		if (SSL_write_ex(c->ssl, data + off, n, &done) != 1 ||
+		    done != n) {
+			ERR_clear_error();
+			return UV_EPROTO;
+		}
+		rc = conn_tls_flush(c);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 /* Encrypts a frame, or keeps it until the handshake is done. */
 static int conn_tls_send(struct proto_conn *c, const struct buf *frame)
 {
-	size_t done = 0;
-
 	if (c->state == CONN_HANDSHAKE) {
 		if (buf_append(&c->early, frame->data, frame->len))
 			return UV_ENOMEM;
 		c->pending += frame->len;
 		return 0;
 	}
-	/* a memory BIO takes everything: the write is never partial */
-	if (SSL_write_ex(c->ssl, frame->data, frame->len, &done) != 1 ||
-	    done != frame->len) {
-		ERR_clear_error();
-		return UV_EPROTO;
-	}
-	return conn_tls_flush(c);
+	return conn_tls_write(c, frame->data, frame->len);
 }
 
 /* Frees the frame's memory when it cannot be sent. */
@@ -549,17 +568,23 @@ static void conn_deliver(struct proto_conn *c)
 
 /* ---- TLS ---- */
 
-/* Ends a connection whose handshake failed; why goes to tls_error. The
- * alert OpenSSL wrote, if any, is sent first, best effort. */
-static void conn_tls_fail(struct proto_conn *c, int reason)
+/* Ends a connection whose handshake failed for the reason why (see
+ * tls_error_reason()), kept for proto_conn_tls_error(). The alert OpenSSL
+ * wrote, if any, is sent first, best effort. The owner of a client hears
+ * of it, so it is logged here only for a server. */
+static void conn_tls_fail(struct proto_conn *c, int reason, const char *why)
 {
 	char quoted[200];
 
+	if (!strcmp(why, TLS_PIN_MISMATCH))
+		snprintf(c->tls_error, sizeof(c->tls_error), "%s", why);
+	else
+		snprintf(c->tls_error, sizeof(c->tls_error),
+			 "TLS handshake failed: %s", why);
 	log_msg(c->client ? LOG_DEBUG : LOG_WARN,
 		"msg=\"TLS handshake failed\" peer=%s reason=%s", c->peer,
-		log_quote(c->tls_error, quoted, sizeof(quoted)));
-	if (c->ssl && c->state == CONN_HANDSHAKE)
-		conn_tls_flush(c);
+		log_quote(why, quoted, sizeof(quoted)));
+	conn_tls_flush(c);
 	conn_close(c, reason, 1);
 }
 
@@ -568,21 +593,14 @@ static void conn_tls_fail(struct proto_conn *c, int reason)
  * when the connection is closing. */
 static int conn_tls_established(struct proto_conn *c)
 {
-	size_t done = 0;
-	int rc = 0;
+	int rc;
 
 	c->state = CONN_OPEN;
-	if (c->early.len > 0) {
-		c->pending -= c->early.len;
-		if (SSL_write_ex(c->ssl, c->early.data, c->early.len,
-				 &done) != 1 || done != c->early.len) {
-			ERR_clear_error();
-			rc = UV_EPROTO;
-		}
-		buf_release(&c->early);
-	}
+	c->pending -= c->early.len;
+	rc = conn_tls_flush(c); /* the end of the handshake */
 	if (!rc)
-		rc = conn_tls_flush(c);
+		rc = conn_tls_write(c, c->early.data, c->early.len);
+	buf_release(&c->early);
 	if (rc) {
 		conn_close(c, rc, 0);
 		return -1;
@@ -610,6 +628,7 @@ static int conn_tls_handshake(struct proto_conn *c)
 {
 	int r = SSL_do_handshake(c->ssl);
 	int err = r == 1 ? SSL_ERROR_NONE : SSL_get_error(c->ssl, r);
+	char why[128];
 	int rc;
 
 	if (r == 1)
@@ -622,8 +641,8 @@ static int conn_tls_handshake(struct proto_conn *c)
 		}
 		return 1;
 	}
-	tls_handshake_error(c->ssl, err, c->tls_error, sizeof(c->tls_error));
-	conn_tls_fail(c, UV_EPROTO);
+	tls_error_reason(c->ssl, err, why, sizeof(why));
+	conn_tls_fail(c, UV_EPROTO, why);
 	return -1;
 }
 
@@ -729,11 +748,10 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 	}
 	free(b->base);
 	if (nread < 0 && c->state == CONN_HANDSHAKE) {
-		snprintf(c->tls_error, sizeof(c->tls_error),
-			 "TLS handshake failed: %s",
-			 nread == UV_EOF ? "the peer closed the connection" :
-					   uv_strerror((int)nread));
-		conn_tls_fail(c, (int)nread);
+		conn_tls_fail(c, (int)nread,
+			      nread == UV_EOF ?
+				      "the peer closed the connection" :
+				      uv_strerror((int)nread));
 	} else if (nread == UV_EOF) {
 		/* frames that came before the end still go to the owner */
 		c->peer_eof = 1;
