@@ -13,6 +13,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -313,6 +314,9 @@ void apply_run(struct apply_job *job)
 static void apply_work(uv_work_t *w)
 {
 	apply_run(w->data);
+	/* indexing a pack leaves freed memory behind; an idle workspace
+	 * should not keep it */
+	malloc_trim(0);
 }
 
 static void apply_after_work(uv_work_t *w, int status)

@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -297,6 +298,12 @@ int serve_run(const struct serve_opts *o, char *err, size_t errcap)
 	s.lock_fd = -1;
 	err[0] = 0;
 	signal(SIGPIPE, SIG_IGN);
+	/* one malloc arena: the thread pool applies one event at a time, and
+	 * per-thread arenas would keep megabytes of an idle workspace */
+	mallopt(M_ARENA_MAX, 1);
+	/* events are applied one at a time: one worker thread is enough */
+	if (!getenv("UV_THREADPOOL_SIZE"))
+		setenv("UV_THREADPOOL_SIZE", "1", 1);
 
 	if (serve_open(&s, o))
 		goto out;
