@@ -138,6 +138,11 @@ int gitstore_commit_dir(git_repository *repo, const char *ref,
 	has_parent = git_reference_name_to_id(&parent_id, repo, ref) == 0;
 	if (has_parent && git_commit_lookup(&parent, repo, &parent_id))
 		return gitstore_fail("parent lookup");
+	if (has_parent && git_oid_equal(git_commit_tree_id(parent), &tree_id)) {
+		git_oid_tostr(out_rev, 41, &parent_id);
+		rc = 1;
+		goto out;
+	}
 	if (git_tree_lookup(&tree, repo, &tree_id) ||
 	    git_signature_now(&sig, author, "lms@localhost")) {
 		gitstore_fail("commit");

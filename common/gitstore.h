@@ -27,7 +27,9 @@ int gitstore_open(const char *path, int create, git_repository **out);
 /* Commits the contents of dir (regular files and directories; links and
  * .git are refused or skipped) as a new commit whose parent is the
  * current target of ref (if any), moves ref to it and writes its id to
- * out_rev. author is used for both author and committer. */
+ * out_rev. author is used for both author and committer. Returns 1, and
+ * the current commit in out_rev, when dir holds exactly what ref's
+ * commit holds: nothing is committed then. */
 int gitstore_commit_dir(git_repository *repo, const char *ref,
 			const char *dir, const char *message,
 			const char *author, char out_rev[41]);

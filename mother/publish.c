@@ -579,6 +579,11 @@ int publish_dir(struct mother *m, const char *dir, const char *message,
 	if (fs_exists(path) || !publish_make_course(m, id, path))
 		rc = publish_commit(m, id, dir, message ? message : "Publish",
 				    rev);
+	if (rc == 1) {
+		fprintf(stderr, "lms-mother: %s is unchanged, nothing to "
+				"publish\n", id);
+		rc = 0;
+	}
 	if (!rc)
 		rc = publish_catch_up_locked(m, id) < 0 ? -1 : 0;
 	publish_unlock(fd);

@@ -246,9 +246,15 @@ static int catalog_commit(struct catalog_publish *p, char out_rev[41])
 				    p->ref);
 	if (!p->message)
 		snprintf(msg, sizeof(msg), "Publish %s\n", p->info.id);
-	if (gitstore_commit_dir(p->repo, p->ref, p->dir,
-				p->message ? p->message : msg, p->author,
-				out_rev))
+	rc = gitstore_commit_dir(p->repo, p->ref, p->dir,
+				 p->message ? p->message : msg, p->author,
+				 out_rev);
+	if (rc == 1) {
+		fprintf(stderr, "lms-workspace: %s is unchanged, nothing to "
+				"publish\n", p->info.id);
+		return 0;
+	}
+	if (rc)
 		return catalog_fail(p, "cannot commit %s", p->dir);
 
 	memset(&c, 0, sizeof(c));

@@ -312,3 +312,15 @@ lmsTest('course publish of a new invalid course creates nothing',
 	assert.equal(r.code, 1, describeResult(r));
 	assert.deepEqual(await m.courseList(), []);
 });
+
+lmsTest('publishing an unchanged course makes no new revision', async () => {
+	const m = await setupMother({ serve: false });
+	const dir = copySampleCourse('hygiene-basics');
+	const first = await m.publish(dir);
+	const again = await runOk(MOTHER_BIN, ['course', 'publish', m.data,
+					       dir]);
+
+	assert.equal(again.stdout.trim(), first);
+	assert.match(again.stderr, /unchanged/);
+	assert.equal(await m.revision('hygiene-basics'), first);
+});

@@ -307,6 +307,21 @@ static void test_history(void **state)
 	assert_int_equal(gitstore_descends(w->src, "nothex", w->rev1), -1);
 }
 
+/* Committing the same contents again makes no commit and names the
+ * current one; the ref stays. */
+static void test_unchanged_dir(void **state)
+{
+	struct world *w = *state;
+	char rev[41], head[41];
+
+	make_history(w);
+	assert_int_equal(gitstore_commit_dir(w->src, MAIN, w->content, "again",
+					     AUTHOR, rev), 1);
+	assert_string_equal(rev, w->rev2);
+	assert_int_equal(gitstore_ref_revision(w->src, MAIN, head), 0);
+	assert_string_equal(head, w->rev2);
+}
+
 static void test_message(void **state)
 {
 	struct world *w = *state;
@@ -613,6 +628,7 @@ int main(void)
 		WORLD_TEST(test_open),
 		WORLD_TEST(test_commit_dir),
 		WORLD_TEST(test_history),
+		WORLD_TEST(test_unchanged_dir),
 		WORLD_TEST(test_message),
 		WORLD_TEST(test_has_commit),
 		WORLD_TEST(test_refs),
