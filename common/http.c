@@ -33,6 +33,7 @@
 #include "common/buf.h"
 #include "common/log.h"
 
+#include <arpa/inet.h>
 #include <cJSON.h>
 #include <errno.h>
 #include <http_parser.h>
@@ -1291,6 +1292,21 @@ int http_server_start(uv_loop_t *loop, const char *addr,
 		 log_quote(addr, quoted, sizeof(quoted)));
 	*out = s;
 	return 0;
+}
+
+int http_server_port(const struct http_server *s)
+{
+	struct sockaddr_storage sa;
+	int len = sizeof(sa), rc;
+
+	if (!s)
+		return -EINVAL;
+	rc = uv_tcp_getsockname(&s->listener, (struct sockaddr *)&sa, &len);
+	if (rc)
+		return rc;
+	if (sa.ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)&sa)->sin6_port);
+	return ntohs(((const struct sockaddr_in *)&sa)->sin_port);
 }
 
 void http_server_stop(struct http_server *s, void (*done_cb)(void *),

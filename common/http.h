@@ -53,6 +53,10 @@ int http_server_start(uv_loop_t *loop, const char *addr,
 void http_server_stop(struct http_server *s, void (*done_cb)(void *),
 		      void *arg);
 
+/* The TCP port s listens on, for a server started on port 0 ("127.0.0.1:0"
+ * binds a free port); or a negative error code. */
+int http_server_port(const struct http_server *s);
+
 /* A request header by case-insensitive name, or NULL; borrowed. */
 const char *http_header(const struct http_exchange *x, const char *name);
 

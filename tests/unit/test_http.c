@@ -1097,6 +1097,28 @@ static void test_start_errors(void **state)
 	assert_null(second);
 }
 
+/* A server started on port 0 tells the port it got, and answers there. */
+static void test_server_port(void **state)
+{
+	struct fixture *f = *state;
+	struct response r;
+
+	start(f, NULL);
+	assert_int_equal(http_server_port(f->srv), f->port);
+	stop(f);
+
+	assert_int_equal(http_server_start(&f->loop, "127.0.0.1:0", NULL,
+					   on_request, f, &f->srv),
+			 0);
+	f->port = http_server_port(f->srv);
+	assert_in_range(f->port, 1, 65535);
+	exchange_once(f, "GET /port HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+	assert_int_equal(r.status, 200);
+	assert_body(&r, "/port");
+	response_release(&r);
+	assert_int_equal(http_server_port(NULL), -EINVAL);
+}
+
 #define HTTP_TEST(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
 
 int main(void)
@@ -1124,6 +1146,7 @@ int main(void)
 		HTTP_TEST(test_request_log_line),
 		HTTP_TEST(test_parse_addr),
 		HTTP_TEST(test_start_errors),
+		HTTP_TEST(test_server_port),
 	};
 
 	signal(SIGPIPE, SIG_IGN); /* the server writes to closed sockets */
