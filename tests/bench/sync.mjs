@@ -328,10 +328,17 @@ function sizedCourse(dir, bytes) {
 
 async function gitDaemon(base) {
 	const port = await freePort();
+	/* in a process group of its own: `git daemon` forks its server */
 	const d = spawn('git', ['daemon', '--export-all', '--reuseaddr',
 		`--base-path=${base}`, `--listen=127.0.0.1`, `--port=${port}`,
-		base], { stdio: 'ignore' });
-	children.push(d);
+		base], { stdio: 'ignore', detached: true });
+	children.push({ kill: (sig) => {
+		try {
+			process.kill(-d.pid, sig);
+		} catch {
+			/* already gone */
+		}
+	} });
 	await waitFor(() => new Promise((res) => {
 		const s = net.connect(port, '127.0.0.1', () => { s.destroy(); res(true); });
 		s.on('error', () => res(false));
