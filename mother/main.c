@@ -93,16 +93,27 @@ static const struct option main_no_opts[] = {
 	{ "help", no_argument, NULL, 'h' }, { 0 }
 };
 
-static int cmd_init(int argc, char **argv)
+/* For commands without options: handles --help and checks that exactly
+ * n arguments follow. Returns -1 to go on, or the exit status. */
+static int main_args(int argc, char **argv, int n, const char *expected)
 {
-	struct mother m;
 	int c, done;
 
 	while ((c = main_opt(argc, argv, main_no_opts, "h", &done)) != -1)
 		if (done)
 			return c;
-	if (argc - optind != 1)
-		return main_usage_error("expected DATA");
+	if (argc - optind != n)
+		return main_usage_error(expected);
+	return -1;
+}
+
+static int cmd_init(int argc, char **argv)
+{
+	struct mother m;
+	int rc = main_args(argc, argv, 1, "expected DATA");
+
+	if (rc >= 0)
+		return rc;
 	if (mother_create(&m, argv[optind])) {
 		fprintf(stderr, "lms-mother: cannot initialise %s\n",
 			argv[optind]);
@@ -117,13 +128,10 @@ static int cmd_init(int argc, char **argv)
 static int cmd_key(int argc, char **argv)
 {
 	struct mother m;
-	int c, done;
+	int rc = main_args(argc, argv, 1, "expected DATA");
 
-	while ((c = main_opt(argc, argv, main_no_opts, "h", &done)) != -1)
-		if (done)
-			return c;
-	if (argc - optind != 1)
-		return main_usage_error("expected DATA");
+	if (rc >= 0)
+		return rc;
 	if (main_open(&m, argv[optind]))
 		return 1;
 	printf("%s\n", m.fingerprint);
@@ -168,13 +176,10 @@ static int cmd_course_create(int argc, char **argv)
 {
 	struct mother m;
 	char *repo;
-	int c, done, rc;
+	int rc = main_args(argc, argv, 2, "expected DATA ID");
 
-	while ((c = main_opt(argc, argv, main_no_opts, "h", &done)) != -1)
-		if (done)
-			return c;
-	if (argc - optind != 2)
-		return main_usage_error("expected DATA ID");
+	if (rc >= 0)
+		return rc;
 	if (main_open(&m, argv[optind]))
 		return 1;
 	rc = publish_create_course(&m, argv[optind + 1], &repo);
