@@ -1,12 +1,15 @@
 /*
- * HTTP routes of the workspace: a table of paths, each with the one
- * method it answers and a handler that answers at once (the reads are
- * small SQLite queries on the loop's own connection).
+ * HTTP routes of the workspace: a table of paths and methods, each with
+ * a handler that answers at once (the reads are small SQLite queries on
+ * the loop's own connection) or, for a login, after the password check
+ * on the thread pool.
  */
 #include "workspace/api.h"
 
 #include "common/log.h"
+#include "workspace/auth.h"
 #include "workspace/catalog.h"
+#include "workspace/people.h"
 #include "workspace/store.h"
 
 #include <cjson/cJSON.h>
@@ -76,29 +79,72 @@ static void api_catalog(struct api_ctx *api, struct http_exchange *x,
 	cJSON_free(json);
 }
 
+static void api_users(struct api_ctx *api, struct http_exchange *x,
+		      const struct http_request *req)
+{
+	struct people_user me;
+	cJSON *list;
+
+	if (auth_require(api, x, req, AUTH_ROLE(PEOPLE_ROLE_ADMIN), &me))
+		return;
+	if (people_users_json(api->db, &list)) {
+		log_error("msg=\"user list request failed\" tenant=%s "
+			  "req=%llu", api->tenant,
+			  (unsigned long long)req->id);
+		http_respond_error(x, 500, "internal",
+				   "the users cannot be read");
+		return;
+	}
+	api_send_json(x, 200, list);
+}
+
+/* One path may appear more than once, with different methods. */
 static const struct api_route api_routes[] = {
 	{ "/healthz", "GET", api_healthz },
 	{ "/api/v1/catalog", "GET", api_catalog },
+	{ "/api/v1/session", "POST", auth_login },
+	{ "/api/v1/session", "DELETE", auth_logout },
+	{ "/api/v1/users", "GET", api_users },
 };
+
+#define API_NROUTES (sizeof(api_routes) / sizeof(api_routes[0]))
+
+/* 405 with the methods the path answers in Allow. */
+static void api_not_allowed(struct http_exchange *x, const char *path)
+{
+	char allow[64] = "";
+
+	for (size_t i = 0; i < API_NROUTES; i++) {
+		if (strcmp(path, api_routes[i].path))
+			continue;
+		if (allow[0])
+			strncat(allow, ", ", sizeof(allow) - strlen(allow) - 1);
+		strncat(allow, api_routes[i].method,
+			sizeof(allow) - strlen(allow) - 1);
+	}
+	http_add_header(x, "Allow", allow);
+	http_respond_error(x, 405, "method_not_allowed",
+			   "method not allowed on this path");
+}
 
 void api_handle(void *ctx, struct http_exchange *x,
 		const struct http_request *req)
 {
-	size_t n = sizeof(api_routes) / sizeof(api_routes[0]);
 	const struct api_route *r;
+	int path_known = 0;
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < API_NROUTES; i++) {
 		r = &api_routes[i];
 		if (strcmp(req->path, r->path))
 			continue;
-		if (strcmp(req->method, r->method)) {
-			http_add_header(x, "Allow", r->method);
-			http_respond_error(x, 405, "method_not_allowed",
-					   "method not allowed on this path");
+		path_known = 1;
+		if (!strcmp(req->method, r->method)) {
+			r->handle(ctx, x, req);
 			return;
 		}
-		r->handle(ctx, x, req);
-		return;
 	}
-	http_respond_error(x, 404, "not_found", "no such resource");
+	if (path_known)
+		api_not_allowed(x, req->path);
+	else
+		http_respond_error(x, 404, "not_found", "no such resource");
 }

@@ -4,6 +4,9 @@
  *   GET /healthz          {"status": "ok", "tenant", "applied_seq",
  *                          "mother_connected"}
  *   GET /api/v1/catalog   [{"id", "title", "origin", "revision"}], by id
+ *   GET /api/v1/users     (admin) [{"id", "email", "name", "role",
+ *                         "attributes", "created_at"}], by id
+ *   POST, DELETE /api/v1/session   login and logout (workspace/auth.h)
  *
  * Unknown paths get 404, a known path with another method 405 (with an
  * Allow header); errors are {"error": {"code", "message"}}. Handlers read
@@ -15,12 +18,18 @@
 
 #include <sqlite3.h>
 
+#include "common/clock.h"
 #include "common/http.h"
 #include "workspace/sync.h"
 
-/* What the handlers read; everything borrowed, owned by serve. */
+#include <uv.h>
+
+/* What the handlers use; everything borrowed, owned by serve. */
 struct api_ctx {
-	sqlite3 *db; /* the loop's connection; reads only */
+	uv_loop_t *loop; /* for work on the thread pool (password checks) */
+	const struct lms_clock *clock;
+	sqlite3 *db; /* the loop's connection: reads, and small writes of
+		      * sessions */
 	const char *tenant;
 	const struct sync_client *sync;
 };

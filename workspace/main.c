@@ -5,18 +5,22 @@
  * exit codes: 0 success, 1 failure, 2 wrong usage. Errors are one line
  * on stderr, "lms-workspace: ...".
  */
+#include "common/clock.h"
 #include "common/crypto.h"
 #include "common/fs.h"
 #include "common/gitstore.h"
 #include "common/http.h"
 #include "common/log.h"
+#include "common/password.h"
 #include "proto/proto.h"
 #include "workspace/catalog.h"
 #include "workspace/enroll.h"
+#include "workspace/people.h"
 #include "workspace/serve.h"
 #include "workspace/store.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -42,6 +46,10 @@ static const char main_help[] =
 	"  course list DATA [--json]    the courses the workspace holds\n"
 	"  course publish DATA DIR [-m MSG]\n"
 	"                               publish a course of the tenant's own\n"
+	"  user add DATA EMAIL --name NAME [--role R] [--attr K=V]...\n"
+	"       [--password-stdin]      add a person\n"
+	"  user list DATA [--json]      the people of the workspace\n"
+	"  token create DATA EMAIL      an API token for scripts\n"
 	"\n"
 	"Run 'lms-workspace COMMAND --help' for more about a command.\n";
 
@@ -334,6 +342,292 @@ static int main_course(int argc, char **argv)
 	return main_usage("course", "unknown course command '%s'", argv[1]);
 }
 
+/* ---- user add, user list, token create ---- */
+
+#define MAIN_MAX_ATTRS 32
+
+static const char main_user_help[] =
+	"Usage: lms-workspace user add DATA EMAIL --name NAME [--role R]\n"
+	"                              [--attr K=V]... [--password-stdin]\n"
+	"       lms-workspace user list DATA [--json]\n"
+	"\n"
+	"  add    adds a person; prints the new user's id\n"
+	"  list   the people of the workspace\n";
+
+static const char main_user_add_help[] =
+	"Usage: lms-workspace user add DATA EMAIL --name NAME [--role R]\n"
+	"                              [--attr K=V]... [--password-stdin]\n"
+	"\n"
+	"Adds a person to the workspace in DATA and prints the new user's id.\n"
+	"The email is stored lower-case and must not be taken yet.\n"
+	"\n"
+	"  --name NAME          the person's name, as shown to others\n"
+	"  --role R             admin, manager or learner (default learner)\n"
+	"  --attr K=V           an attribute such as department=Care or\n"
+	"                       location=Bonn; keys are a-z, 0-9, '_', '-';\n"
+	"                       may be given again for other keys\n"
+	"  --password-stdin     read the password from the first line of\n"
+	"                       standard input (without it the person cannot\n"
+	"                       log in with a password)\n";
+
+static const char main_user_list_help[] =
+	"Usage: lms-workspace user list DATA [--json]\n"
+	"\n"
+	"Lists the people of the workspace in DATA by id as a table (ID,\n"
+	"EMAIL, ROLE, NAME) or with --json as an array of {\"id\", \"email\",\n"
+	"\"name\", \"role\", \"attributes\", \"created_at\"}.\n";
+
+static const char main_token_help[] =
+	"Usage: lms-workspace token create DATA EMAIL\n"
+	"\n"
+	"Creates an API token for the person with EMAIL and prints it. The\n"
+	"token is shown only now; scripts send it as\n"
+	"'Authorization: Bearer TOKEN' and act with that person's role.\n";
+
+/* Reads the first line of stdin as a password (without its line end)
+ * and hashes it into hash. */
+static int main_read_password(char *hash, size_t cap)
+{
+	char *line = NULL;
+	size_t n = 0;
+	ssize_t len = getline(&line, &n, stdin);
+	int rc;
+
+	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		line[--len] = 0;
+	if (len <= 0)
+		rc = main_error("no password on standard input");
+	else if (len > PASSWORD_MAX)
+		rc = main_error("the password is longer than %d bytes",
+				PASSWORD_MAX);
+	else if (password_hash(line, (size_t)len, hash, cap))
+		rc = main_error("cannot hash the password");
+	else
+		rc = MAIN_OK;
+	if (line)
+		explicit_bzero(line, n);
+	free(line);
+	return rc;
+}
+
+/* Splits K=V in place into an attribute. */
+static int main_parse_attr(char *arg, struct people_new_user *u,
+			   struct people_attr *attrs)
+{
+	char *eq = strchr(arg, '=');
+
+	if (u->nattrs == MAIN_MAX_ATTRS)
+		return main_usage("user add", "at most %d --attr",
+				  MAIN_MAX_ATTRS);
+	if (!eq)
+		return main_usage("user add", "--attr needs KEY=VALUE");
+	*eq = 0;
+	attrs[u->nattrs] = (struct people_attr){ arg, eq + 1 };
+	if (!people_attr_valid(&attrs[u->nattrs]))
+		return main_usage("user add", "--attr %s: keys are 1 to %d "
+				  "of a-z, 0-9, '_' and '-', values 1 to %d "
+				  "bytes without control characters", arg,
+				  PEOPLE_ATTR_KEY_MAX, PEOPLE_ATTR_VALUE_MAX);
+	for (size_t i = 0; i < u->nattrs; i++)
+		if (!strcmp(attrs[i].key, arg))
+			return main_usage("user add", "--attr %s given twice",
+					  arg);
+	u->nattrs++;
+	return MAIN_OK;
+}
+
+static int main_user_store(const char *data, struct people_new_user *u)
+{
+	struct lms_clock clock;
+	sqlite3 *db = NULL;
+	int64_t id;
+	int rc;
+
+	if (clock_init(&clock))
+		return main_error("LMS_FAKE_NOW is not a valid time");
+	u->created_at = clock_now(&clock);
+	rc = main_open_workspace(data, &db);
+	if (rc)
+		return rc;
+	rc = people_user_add(db, u, &id);
+	sqlite3_close_v2(db);
+	if (rc == PEOPLE_EEXISTS)
+		return main_error("a user with the email %s exists already",
+				  u->email);
+	if (rc == STORE_EINVAL)
+		return main_error("the user was refused: invalid values");
+	if (rc)
+		return main_error("cannot add the user: %s",
+				  store_strerror(rc));
+	printf("%lld\n", (long long)id);
+	return MAIN_OK;
+}
+
+static int main_user_add(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ "role", required_argument, NULL, 'r' },
+		{ "attr", required_argument, NULL, 'a' },
+		{ "password-stdin", no_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct people_attr attrs[MAIN_MAX_ATTRS];
+	struct people_new_user u = { .role = PEOPLE_ROLE_LEARNER,
+				     .attrs = attrs };
+	char email[PEOPLE_EMAIL_MAX + 1], hash[PASSWORD_HASH_MAX];
+	const char *role = NULL;
+	int c, rc, with_password = 0;
+
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n': u.name = optarg; break;
+		case 'r': role = optarg; break;
+		case 'a':
+			rc = main_parse_attr(optarg, &u, attrs);
+			if (rc)
+				return rc;
+			break;
+		case 'p': with_password = 1; break;
+		case 'h': fputs(main_user_add_help, stdout); return MAIN_OK;
+		default: return main_bad_option("user add", c, argv);
+		}
+	}
+	if (argc - optind != 2)
+		return main_usage("user add", "user add needs DATA and EMAIL");
+	if (!u.name)
+		return main_usage("user add", "user add needs --name");
+	if (role && people_role_parse(role, &u.role))
+		return main_usage("user add", "--role must be admin, manager "
+				  "or learner");
+	if (!people_name_valid(u.name))
+		return main_usage("user add", "--name must be 1 to %d bytes "
+				  "without control characters",
+				  PEOPLE_NAME_MAX);
+	if (people_email_normalize(argv[optind + 1], email, sizeof(email)))
+		return main_error("'%s' is not a valid email address",
+				  argv[optind + 1]);
+	u.email = email;
+	if (with_password) {
+		rc = main_read_password(hash, sizeof(hash));
+		if (rc)
+			return rc;
+		u.password_hash = hash;
+	}
+	return main_user_store(argv[optind], &u);
+}
+
+static int main_user_list(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	sqlite3 *db = NULL;
+	cJSON *list;
+	char *text;
+	int c, as_json = 0, rc;
+
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': as_json = 1; break;
+		case 'h': fputs(main_user_list_help, stdout); return MAIN_OK;
+		default: return main_bad_option("user list", c, argv);
+		}
+	}
+	if (argc - optind != 1)
+		return main_usage("user list", "user list needs exactly one "
+				  "DATA directory");
+	rc = main_open_workspace(argv[optind], &db);
+	if (rc)
+		return rc;
+	if (!as_json) {
+		rc = people_users_print_table(db, stdout);
+	} else if ((rc = people_users_json(db, &list)) == 0) {
+		text = cJSON_PrintUnformatted(list);
+		cJSON_Delete(list);
+		if (text)
+			printf("%s\n", text);
+		else
+			rc = STORE_ENOMEM;
+		cJSON_free(text);
+	}
+	sqlite3_close_v2(db);
+	if (rc)
+		return main_error("cannot read the user list");
+	return MAIN_OK;
+}
+
+static int main_user(int argc, char **argv)
+{
+	if (argc < 2)
+		return main_usage("user", "user needs add or list");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(main_user_help, stdout);
+		return MAIN_OK;
+	}
+	if (!strcmp(argv[1], "add"))
+		return main_user_add(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "list"))
+		return main_user_list(argc - 1, argv + 1);
+	return main_usage("user", "unknown user command '%s'", argv[1]);
+}
+
+static int main_token_create(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	char token[PEOPLE_SECRET_LEN + 1];
+	struct people_user u;
+	struct lms_clock clock;
+	sqlite3 *db = NULL;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h': fputs(main_token_help, stdout); return MAIN_OK;
+		default: return main_bad_option("token create", c, argv);
+		}
+	}
+	if (argc - optind != 2)
+		return main_usage("token create", "token create needs DATA "
+				  "and EMAIL");
+	if (clock_init(&clock))
+		return main_error("LMS_FAKE_NOW is not a valid time");
+	rc = main_open_workspace(argv[optind], &db);
+	if (rc)
+		return rc;
+	rc = people_user_by_email(db, argv[optind + 1], &u, NULL, 0);
+	if (!rc)
+		rc = people_token_create(db, u.id, clock_now(&clock), token);
+	sqlite3_close_v2(db);
+	if (rc == STORE_ENOTFOUND)
+		return main_error("no user with the email %s",
+				  argv[optind + 1]);
+	if (rc)
+		return main_error("cannot create a token: %s",
+				  store_strerror(rc));
+	printf("%s\n", token);
+	return MAIN_OK;
+}
+
+static int main_token(int argc, char **argv)
+{
+	if (argc < 2)
+		return main_usage("token", "token needs create");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(main_token_help, stdout);
+		return MAIN_OK;
+	}
+	if (!strcmp(argv[1], "create"))
+		return main_token_create(argc - 1, argv + 1);
+	return main_usage("token", "unknown token command '%s'", argv[1]);
+}
+
 /* ---- dispatch ---- */
 
 struct main_command {
@@ -345,6 +639,8 @@ static const struct main_command main_commands[] = {
 	{ "init", main_init },
 	{ "serve", main_serve },
 	{ "course", main_course },
+	{ "user", main_user },
+	{ "token", main_token },
 };
 
 int main(int argc, char **argv)

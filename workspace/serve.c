@@ -270,6 +270,8 @@ static int serve_start(struct serve *s)
 		.applied_seq = s->applied_seq,
 	};
 
+	s->api.loop = &s->loop;
+	s->api.clock = &s->clock;
 	s->api.db = s->db;
 	s->api.tenant = s->settings.tenant;
 	if (http_server_start(&s->loop, s->settings.listen, NULL, api_handle,

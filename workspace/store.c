@@ -41,6 +41,37 @@ static const struct db_migration store_migrations[] = {
 	  "  event_time INTEGER NOT NULL,"
 	  "  applied_at INTEGER NOT NULL"
 	  ");" },
+	/* people and access (workspace/people.c) */
+	{ 2,
+	  "CREATE TABLE users ("
+	  "  id INTEGER PRIMARY KEY,"
+	  "  email TEXT NOT NULL UNIQUE CHECK (email = lower(email)),"
+	  "  name TEXT NOT NULL,"
+	  "  role TEXT NOT NULL DEFAULT 'learner'"
+	  "    CHECK (role IN ('admin', 'manager', 'learner')),"
+	  "  password_hash TEXT,"
+	  "  created_at INTEGER NOT NULL"
+	  ");"
+	  "CREATE TABLE user_attributes ("
+	  "  user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+	  "  key TEXT NOT NULL,"
+	  "  value TEXT NOT NULL,"
+	  "  PRIMARY KEY (user_id, key)"
+	  ") WITHOUT ROWID;"
+	  "CREATE TABLE api_tokens ("
+	  "  token_hash TEXT PRIMARY KEY CHECK (length(token_hash) = 64),"
+	  "  user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+	  "  created_at INTEGER NOT NULL"
+	  ") WITHOUT ROWID;"
+	  "CREATE INDEX api_tokens_user ON api_tokens (user_id);"
+	  "CREATE TABLE sessions ("
+	  "  id_hash TEXT PRIMARY KEY CHECK (length(id_hash) = 64),"
+	  "  user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+	  "  csrf_token TEXT NOT NULL,"
+	  "  created_at INTEGER NOT NULL,"
+	  "  expires_at INTEGER NOT NULL"
+	  ") WITHOUT ROWID;"
+	  "CREATE INDEX sessions_user ON sessions (user_id);" },
 };
 
 const char *store_strerror(int code)
