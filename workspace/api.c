@@ -9,10 +9,12 @@
 #include "common/log.h"
 #include "workspace/auth.h"
 #include "workspace/catalog.h"
+#include "workspace/groups.h"
 #include "workspace/people.h"
 #include "workspace/store.h"
 
 #include <cjson/cJSON.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,6 +81,29 @@ static void api_catalog(struct api_ctx *api, struct http_exchange *x,
 	cJSON_free(json);
 }
 
+/* Adds "groups": [ids] to every user of the list. */
+static int api_users_groups(struct api_ctx *api, cJSON *list)
+{
+	const cJSON *id;
+	cJSON *u, *groups;
+
+	cJSON_ArrayForEach(u, list) {
+		id = cJSON_GetObjectItemCaseSensitive(u, "id");
+		if (!cJSON_IsNumber(id) ||
+		    groups_of_user_json(api->db, (int64_t)id->valuedouble,
+					&groups))
+			goto fail;
+		if (!cJSON_AddItemToObject(u, "groups", groups)) {
+			cJSON_Delete(groups);
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	cJSON_Delete(list);
+	return -1;
+}
+
 static void api_users(struct api_ctx *api, struct http_exchange *x,
 		      const struct http_request *req)
 {
@@ -87,12 +112,116 @@ static void api_users(struct api_ctx *api, struct http_exchange *x,
 
 	if (auth_require(api, x, req, AUTH_ROLE(PEOPLE_ROLE_ADMIN), &me))
 		return;
-	if (people_users_json(api->db, &list)) {
+	if (people_users_json(api->db, &list) || api_users_groups(api, list)) {
 		log_error("msg=\"user list request failed\" tenant=%s "
 			  "req=%llu", api->tenant,
 			  (unsigned long long)req->id);
 		http_respond_error(x, 500, "internal",
 				   "the users cannot be read");
+		return;
+	}
+	api_send_json(x, 200, list);
+}
+
+static void api_groups(struct api_ctx *api, struct http_exchange *x,
+		       const struct http_request *req)
+{
+	struct people_user me;
+	cJSON *list;
+
+	if (auth_require(api, x, req, AUTH_ROLE(PEOPLE_ROLE_ADMIN), &me))
+		return;
+	if (groups_list_json(api->db, &list)) {
+		log_error("msg=\"group list request failed\" tenant=%s "
+			  "req=%llu", api->tenant,
+			  (unsigned long long)req->id);
+		http_respond_error(x, 500, "internal",
+				   "the groups cannot be read");
+		return;
+	}
+	api_send_json(x, 200, list);
+}
+
+static void api_group_create(struct api_ctx *api, struct http_exchange *x,
+			     const struct http_request *req)
+{
+	struct people_user me;
+	const char *why = "the body is not JSON";
+	cJSON *body, *group = NULL;
+	int64_t id = 0;
+	int rc = STORE_EINVAL;
+
+	if (auth_require(api, x, req, AUTH_ROLE(PEOPLE_ROLE_ADMIN), &me))
+		return;
+	body = cJSON_ParseWithLength((const char *)req->body, req->body_len);
+	if (body)
+		rc = groups_add_json(api->db, body, clock_now(api->clock), &id,
+				     &why);
+	cJSON_Delete(body);
+	if (!rc)
+		rc = groups_get_json(api->db, id, &group);
+	if (rc == STORE_EINVAL || rc == STORE_ENOTFOUND) {
+		http_respond_error(x, 400, "bad_request", why);
+		return;
+	}
+	if (rc) {
+		log_error("msg=\"group create failed\" tenant=%s req=%llu "
+			  "error=\"%s\"", api->tenant,
+			  (unsigned long long)req->id, store_strerror(rc));
+		http_respond_error(x, 500, "internal",
+				   "the group cannot be stored");
+		return;
+	}
+	log_info("msg=\"group created\" tenant=%s req=%llu group=%lld "
+		 "by=%lld", api->tenant, (unsigned long long)req->id,
+		 (long long)id, (long long)me.id);
+	api_send_json(x, 201, group);
+}
+
+#define API_GROUPS_PREFIX "/api/v1/groups/"
+
+/* The id of /api/v1/groups/{id}/members, or 0 when path is not one. */
+static int64_t api_group_members_id(const char *path)
+{
+	const char *p = path + strlen(API_GROUPS_PREFIX);
+	char *end;
+	long long id;
+
+	if (strncmp(path, API_GROUPS_PREFIX, strlen(API_GROUPS_PREFIX)) ||
+	    *p < '1' || *p > '9')
+		return 0;
+	id = strtoll(p, &end, 10);
+	if (strcmp(end, "/members") || id <= 0 || id == LLONG_MAX)
+		return 0;
+	return id;
+}
+
+static void api_group_members(struct api_ctx *api, struct http_exchange *x,
+			      const struct http_request *req, int64_t id)
+{
+	struct people_user me;
+	cJSON *list;
+	int rc;
+
+	if (strcmp(req->method, "GET")) {
+		http_add_header(x, "Allow", "GET");
+		http_respond_error(x, 405, "method_not_allowed",
+				   "method not allowed on this path");
+		return;
+	}
+	if (auth_require(api, x, req, AUTH_ROLE(PEOPLE_ROLE_ADMIN), &me))
+		return;
+	rc = groups_members_json(api->db, id, &list);
+	if (rc == STORE_ENOTFOUND) {
+		http_respond_error(x, 404, "not_found", "no such group");
+		return;
+	}
+	if (rc) {
+		log_error("msg=\"group members request failed\" tenant=%s "
+			  "req=%llu group=%lld", api->tenant,
+			  (unsigned long long)req->id, (long long)id);
+		http_respond_error(x, 500, "internal",
+				   "the members cannot be read");
 		return;
 	}
 	api_send_json(x, 200, list);
@@ -105,6 +234,8 @@ static const struct api_route api_routes[] = {
 	{ "/api/v1/session", "POST", auth_login },
 	{ "/api/v1/session", "DELETE", auth_logout },
 	{ "/api/v1/users", "GET", api_users },
+	{ "/api/v1/groups", "GET", api_groups },
+	{ "/api/v1/groups", "POST", api_group_create },
 };
 
 #define API_NROUTES (sizeof(api_routes) / sizeof(api_routes[0]))
@@ -132,6 +263,7 @@ void api_handle(void *ctx, struct http_exchange *x,
 {
 	const struct api_route *r;
 	int path_known = 0;
+	int64_t group;
 
 	for (size_t i = 0; i < API_NROUTES; i++) {
 		r = &api_routes[i];
@@ -142,6 +274,10 @@ void api_handle(void *ctx, struct http_exchange *x,
 			r->handle(ctx, x, req);
 			return;
 		}
+	}
+	if (!path_known && (group = api_group_members_id(req->path))) {
+		api_group_members(ctx, x, req, group);
+		return;
 	}
 	if (path_known)
 		api_not_allowed(x, req->path);

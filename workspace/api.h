@@ -5,7 +5,13 @@
  *                          "mother_connected"}
  *   GET /api/v1/catalog   [{"id", "title", "origin", "revision"}], by id
  *   GET /api/v1/users     (admin) [{"id", "email", "name", "role",
- *                         "attributes", "created_at"}], by id
+ *                         "attributes", "created_at", "groups": [ids]}],
+ *                         by id
+ *   GET /api/v1/groups    (admin) [{"id", "name", "parent", "rule",
+ *                         "member_count"}], by id
+ *   POST /api/v1/groups   (admin) {"name", "parent", "rule"} -> 201 the
+ *                         group as listed; 400 for bad input
+ *   GET /api/v1/groups/{id}/members   (admin) [{"id", "email", "name"}]
  *   POST, DELETE /api/v1/session   login and logout (workspace/auth.h)
  *
  * Unknown paths get 404, a known path with another method 405 (with an

@@ -13,6 +13,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Makes the rule-based memberships of one user (an SQL expression) what
+ * the rules say; the body of the triggers of migration 3. */
+#define STORE_REGROUP(who)                                                 \
+	"DELETE FROM group_members WHERE user_id = " who " AND from_rule = 1" \
+	"  AND group_id NOT IN (SELECT group_id FROM group_matches"          \
+	"  WHERE user_id = " who ");"                                        \
+	"INSERT OR IGNORE INTO group_members (group_id, user_id, from_rule)" \
+	"  SELECT group_id, user_id, 1 FROM group_matches"                   \
+	"  WHERE user_id = " who ";"
+
 static const struct db_migration store_migrations[] = {
 	{ 1,
 	  "CREATE TABLE settings ("
@@ -72,6 +82,52 @@ static const struct db_migration store_migrations[] = {
 	  "  expires_at INTEGER NOT NULL"
 	  ") WITHOUT ROWID;"
 	  "CREATE INDEX sessions_user ON sessions (user_id);" },
+	/* groups and their rules (workspace/groups.c). group_terms holds a
+	 * group's own rule and those of its ancestors: a group with a rule
+	 * (by_rule = 1) has as members exactly the users whose attributes
+	 * match every term. The triggers keep that true when a user is
+	 * added or their attributes change, in the same transaction. */
+	{ 3,
+	  "CREATE TABLE groups ("
+	  "  id INTEGER PRIMARY KEY,"
+	  "  name TEXT NOT NULL,"
+	  "  parent_id INTEGER REFERENCES groups (id),"
+	  "  rule TEXT NOT NULL DEFAULT '{}',"
+	  "  by_rule INTEGER NOT NULL DEFAULT 0 CHECK (by_rule IN (0, 1)),"
+	  "  created_at INTEGER NOT NULL"
+	  ");"
+	  "CREATE INDEX groups_parent ON groups (parent_id);"
+	  "CREATE TABLE group_terms ("
+	  "  group_id INTEGER NOT NULL REFERENCES groups (id)"
+	  "    ON DELETE CASCADE,"
+	  "  key TEXT NOT NULL,"
+	  "  value TEXT NOT NULL,"
+	  "  PRIMARY KEY (group_id, key, value)"
+	  ") WITHOUT ROWID;"
+	  "CREATE TABLE group_members ("
+	  "  group_id INTEGER NOT NULL REFERENCES groups (id)"
+	  "    ON DELETE CASCADE,"
+	  "  user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+	  "  from_rule INTEGER NOT NULL DEFAULT 1 CHECK (from_rule IN (0, 1)),"
+	  "  PRIMARY KEY (group_id, user_id)"
+	  ") WITHOUT ROWID;"
+	  "CREATE INDEX group_members_user ON group_members (user_id);"
+	  "CREATE VIEW group_matches AS"
+	  "  SELECT g.id AS group_id, u.id AS user_id FROM groups g, users u"
+	  "  WHERE g.by_rule = 1 AND NOT EXISTS (SELECT 1 FROM group_terms t"
+	  "    WHERE t.group_id = g.id AND NOT EXISTS (SELECT 1"
+	  "      FROM user_attributes a WHERE a.user_id = u.id"
+	  "      AND a.key = t.key AND a.value = t.value));"
+	  "CREATE TRIGGER users_regroup AFTER INSERT ON users BEGIN "
+	  STORE_REGROUP("NEW.id") " END;"
+	  "CREATE TRIGGER user_attributes_insert_regroup AFTER INSERT"
+	  "  ON user_attributes BEGIN " STORE_REGROUP("NEW.user_id") " END;"
+	  "CREATE TRIGGER user_attributes_update_regroup AFTER UPDATE"
+	  "  ON user_attributes BEGIN " STORE_REGROUP("OLD.user_id")
+	  STORE_REGROUP("NEW.user_id") " END;"
+	  "CREATE TRIGGER user_attributes_delete_regroup AFTER DELETE"
+	  "  ON user_attributes BEGIN " STORE_REGROUP("OLD.user_id") " END;" },
+#undef STORE_REGROUP
 };
 
 const char *store_strerror(int code)
