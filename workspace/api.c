@@ -6,7 +6,12 @@
  */
 #include "workspace/api.h"
 
+#include "common/fs.h"
+#include "common/gitstore.h"
+#include "common/ids.h"
 #include "common/log.h"
+#include "workspace/apply.h"
+#include "workspace/assign.h"
 #include "workspace/auth.h"
 #include "workspace/catalog.h"
 #include "workspace/groups.h"
@@ -227,6 +232,146 @@ static void api_group_members(struct api_ctx *api, struct http_exchange *x,
 	api_send_json(x, 200, list);
 }
 
+static void api_assignments(struct api_ctx *api, struct http_exchange *x,
+			    const struct http_request *req)
+{
+	struct people_user me;
+	cJSON *list;
+
+	if (auth_require(api, x, req, AUTH_ROLE(PEOPLE_ROLE_ADMIN), &me))
+		return;
+	if (assign_list_json(api->db, &list)) {
+		log_error("msg=\"assignment list request failed\" tenant=%s "
+			  "req=%llu", api->tenant,
+			  (unsigned long long)req->id);
+		http_respond_error(x, 500, "internal",
+				   "the assignments cannot be read");
+		return;
+	}
+	api_send_json(x, 200, list);
+}
+
+static void api_assignment_create(struct api_ctx *api,
+				  struct http_exchange *x,
+				  const struct http_request *req)
+{
+	struct people_user me;
+	const char *why = "the body is not JSON";
+	cJSON *body, *made = NULL;
+	int64_t id = 0;
+	int rc = STORE_EINVAL;
+
+	if (auth_require(api, x, req, AUTH_ROLE(PEOPLE_ROLE_ADMIN), &me))
+		return;
+	body = cJSON_ParseWithLength((const char *)req->body, req->body_len);
+	if (body)
+		rc = assign_add_json(api->db, body, clock_now(api->clock), &id,
+				     &why);
+	cJSON_Delete(body);
+	if (!rc)
+		rc = assign_get_json(api->db, id, &made);
+	if (rc == STORE_EINVAL) {
+		http_respond_error(x, 400, "bad_request", why);
+		return;
+	}
+	if (rc) {
+		log_error("msg=\"assignment create failed\" tenant=%s "
+			  "req=%llu error=\"%s\"", api->tenant,
+			  (unsigned long long)req->id, store_strerror(rc));
+		http_respond_error(x, 500, "internal",
+				   "the assignment cannot be stored");
+		return;
+	}
+	log_info("msg=\"assignment created\" tenant=%s req=%llu "
+		 "assignment=%lld by=%lld", api->tenant,
+		 (unsigned long long)req->id, (long long)id, (long long)me.id);
+	api_send_json(x, 201, made);
+}
+
+/* The courses assigned to the signed-in user. */
+static void api_my_courses(struct api_ctx *api, struct http_exchange *x,
+			   const struct http_request *req)
+{
+	struct people_user me;
+	cJSON *list;
+
+	if (auth_require(api, x, req, AUTH_ANY_ROLE, &me))
+		return;
+	if (assign_courses_json(api->db, me.id, &list)) {
+		log_error("msg=\"course list request failed\" tenant=%s "
+			  "req=%llu user=%lld", api->tenant,
+			  (unsigned long long)req->id, (long long)me.id);
+		http_respond_error(x, 500, "internal",
+				   "the courses cannot be read");
+		return;
+	}
+	api_send_json(x, 200, list);
+}
+
+#define API_COURSES_PREFIX "/api/v1/courses/"
+
+/* The id of /api/v1/courses/{id} into out (IDS_MAX + 1 bytes), or 0 when
+ * path is not one. */
+static int api_course_id(const char *path, char *out)
+{
+	const char *p = path + strlen(API_COURSES_PREFIX);
+
+	if (strncmp(path, API_COURSES_PREFIX, strlen(API_COURSES_PREFIX)) ||
+	    strlen(p) > IDS_MAX || !ids_valid(p))
+		return 0;
+	strcpy(out, p);
+	return 1;
+}
+
+/* The course with its lessons, read from content.git on this thread. */
+static int api_course_read(struct api_ctx *api, int64_t user_id,
+			   const char *id, cJSON **out)
+{
+	char *path = fs_join(api->data_dir, APPLY_REPO_DIR);
+	git_repository *repo = NULL;
+	int rc = STORE_ENOMEM;
+
+	*out = NULL;
+	if (path && gitstore_open(path, 0, &repo))
+		rc = STORE_EDB;
+	else if (path)
+		rc = assign_course_json(api->db, repo, user_id, id, out);
+	git_repository_free(repo);
+	free(path);
+	return rc;
+}
+
+static void api_my_course(struct api_ctx *api, struct http_exchange *x,
+			  const struct http_request *req, const char *id)
+{
+	struct people_user me;
+	cJSON *course;
+	int rc;
+
+	if (strcmp(req->method, "GET")) {
+		http_add_header(x, "Allow", "GET");
+		http_respond_error(x, 405, "method_not_allowed",
+				   "method not allowed on this path");
+		return;
+	}
+	if (auth_require(api, x, req, AUTH_ANY_ROLE, &me))
+		return;
+	rc = api_course_read(api, me.id, id, &course);
+	if (rc == STORE_ENOTFOUND) {
+		http_respond_error(x, 404, "not_found", "no such course");
+		return;
+	}
+	if (rc) {
+		log_error("msg=\"course request failed\" tenant=%s req=%llu "
+			  "course=%s error=\"%s\"", api->tenant,
+			  (unsigned long long)req->id, id, store_strerror(rc));
+		http_respond_error(x, 500, "internal",
+				   "the course cannot be read");
+		return;
+	}
+	api_send_json(x, 200, course);
+}
+
 /* One path may appear more than once, with different methods. */
 static const struct api_route api_routes[] = {
 	{ "/healthz", "GET", api_healthz },
@@ -236,6 +381,9 @@ static const struct api_route api_routes[] = {
 	{ "/api/v1/users", "GET", api_users },
 	{ "/api/v1/groups", "GET", api_groups },
 	{ "/api/v1/groups", "POST", api_group_create },
+	{ "/api/v1/assignments", "GET", api_assignments },
+	{ "/api/v1/assignments", "POST", api_assignment_create },
+	{ "/api/v1/courses", "GET", api_my_courses },
 };
 
 #define API_NROUTES (sizeof(api_routes) / sizeof(api_routes[0]))
@@ -263,6 +411,7 @@ void api_handle(void *ctx, struct http_exchange *x,
 {
 	const struct api_route *r;
 	int path_known = 0;
+	char course[IDS_MAX + 1];
 	int64_t group;
 
 	for (size_t i = 0; i < API_NROUTES; i++) {
@@ -277,6 +426,10 @@ void api_handle(void *ctx, struct http_exchange *x,
 	}
 	if (!path_known && (group = api_group_members_id(req->path))) {
 		api_group_members(ctx, x, req, group);
+		return;
+	}
+	if (!path_known && api_course_id(req->path, course)) {
+		api_my_course(ctx, x, req, course);
 		return;
 	}
 	if (path_known)

@@ -37,6 +37,7 @@ struct api_ctx {
 	sqlite3 *db; /* the loop's connection: reads, and small writes of
 		      * sessions */
 	const char *tenant;
+	const char *data_dir; /* holds content.git */
 	const struct sync_client *sync;
 };
 

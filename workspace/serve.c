@@ -158,6 +158,7 @@ static int serve_open(struct serve *s, const struct serve_opts *o)
 
 	if (apply_open(&s->apply, o->data_dir))
 		return serve_fail(s, "cannot open the content repository");
+	s->api.data_dir = o->data_dir;
 	if (apply_reconcile(&s->apply))
 		log_error("msg=\"some course refs could not be reconciled\" "
 			  "tenant=%s", s->settings.tenant);

@@ -127,6 +127,22 @@ static const struct db_migration store_migrations[] = {
 	  STORE_REGROUP("NEW.user_id") " END;"
 	  "CREATE TRIGGER user_attributes_delete_regroup AFTER DELETE"
 	  "  ON user_attributes BEGIN " STORE_REGROUP("OLD.user_id") " END;" },
+	/* course assignments (workspace/assign.c): a course given to one
+	 * group or one user, with a due date "YYYY-MM-DD". The members of a
+	 * group are joined in when read, never copied. */
+	{ 4,
+	  "CREATE TABLE assignments ("
+	  "  id INTEGER PRIMARY KEY,"
+	  "  course_id TEXT NOT NULL,"
+	  "  group_id INTEGER REFERENCES groups (id) ON DELETE CASCADE,"
+	  "  user_id INTEGER REFERENCES users (id) ON DELETE CASCADE,"
+	  "  due TEXT NOT NULL CHECK (length(due) = 10),"
+	  "  created_at INTEGER NOT NULL,"
+	  "  CHECK ((group_id IS NULL) <> (user_id IS NULL))"
+	  ");"
+	  "CREATE INDEX assignments_group ON assignments (group_id);"
+	  "CREATE INDEX assignments_user ON assignments (user_id);"
+	  "CREATE INDEX assignments_course ON assignments (course_id);" },
 #undef STORE_REGROUP
 };
 

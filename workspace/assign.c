@@ -1,0 +1,453 @@
+/*
+ * Course assignments in workspace.db (schema: migration 4 of
+ * workspace/store.c). An assignment row names a course and exactly one
+ * of a group or a user; the courses of a user are read through
+ * group_members each time, never copied.
+ */
+#include "workspace/assign.h"
+
+#include "common/course.h"
+#include "common/db.h"
+#include "common/gitstore.h"
+#include "common/log.h"
+#include "workspace/people.h"
+#include "workspace/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int assign_fail(sqlite3 *db, const char *what)
+{
+	log_error("msg=\"database query failed\" query=%s error=\"%s\"", what,
+		  sqlite3_errmsg(db));
+	return STORE_EDB;
+}
+
+/* ---- validation ---- */
+
+static int assign_leap(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+int assign_date_valid(const char *s)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30,
+				    31, 31, 30, 31, 30, 31 };
+	int y, m, d, max;
+
+	if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	for (int i = 0; i < 10; i++) {
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return 0;
+	}
+	y = atoi(s);
+	m = atoi(s + 5);
+	d = atoi(s + 8);
+	if (y < 1000 || m < 1 || m > 12)
+		return 0;
+	max = days[m - 1] + (m == 2 && assign_leap(y));
+	return d >= 1 && d <= max;
+}
+
+/* 1 when v is a JSON integer from 1 to 2^53 - 1. */
+static int assign_is_id(const cJSON *v)
+{
+	return cJSON_IsNumber(v) && v->valuedouble >= 1 &&
+	       v->valuedouble <= 9007199254740991.0 &&
+	       (double)(int64_t)v->valuedouble == v->valuedouble;
+}
+
+/* 0 when a row of sql (one parameter, text or integer) exists,
+ * STORE_ENOTFOUND when not. */
+static int assign_exists(sqlite3 *db, const char *sql, const char *text,
+			 int64_t n)
+{
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int step;
+
+	if (!st)
+		return STORE_EDB;
+	if (text)
+		sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(st, 1, n);
+	step = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (step == SQLITE_ROW)
+		return 0;
+	return step == SQLITE_DONE ? STORE_ENOTFOUND :
+				     assign_fail(db, "assign_exists");
+}
+
+/* The user named by an id or an email into *uid. */
+static int assign_user(sqlite3 *db, const cJSON *v, int64_t *uid,
+		       const char **why)
+{
+	struct people_user u;
+	int rc;
+
+	*why = "user must be a user id or email";
+	if (assign_is_id(v))
+		rc = people_user_by_id(db, (int64_t)v->valuedouble, &u);
+	else if (cJSON_IsString(v) && v->valuestring[0])
+		rc = people_user_by_email(db, v->valuestring, &u, NULL, 0);
+	else
+		return STORE_EINVAL;
+	if (rc == STORE_ENOTFOUND || rc == STORE_EINVAL) {
+		*why = "user is not a user of this workspace";
+		return STORE_EINVAL;
+	}
+	if (!rc)
+		*uid = u.id;
+	return rc;
+}
+
+/* Fills *gid or *uid (the other stays 0) from the body. */
+static int assign_target(sqlite3 *db, const cJSON *in, int64_t *gid,
+			 int64_t *uid, const char **why)
+{
+	const cJSON *g = cJSON_GetObjectItemCaseSensitive(in, "group");
+	const cJSON *u = cJSON_GetObjectItemCaseSensitive(in, "user");
+	int rc;
+
+	*gid = *uid = 0;
+	if (cJSON_IsNull(g))
+		g = NULL;
+	if (cJSON_IsNull(u))
+		u = NULL;
+	if (!g == !u) {
+		*why = "give exactly one of group and user";
+		return STORE_EINVAL;
+	}
+	if (u)
+		return assign_user(db, u, uid, why);
+	if (!assign_is_id(g)) {
+		*why = "group must be a group id";
+		return STORE_EINVAL;
+	}
+	rc = assign_exists(db, "SELECT 1 FROM groups WHERE id = ?1", NULL,
+			   (int64_t)g->valuedouble);
+	if (rc == STORE_ENOTFOUND) {
+		*why = "group is not a group of this workspace";
+		return STORE_EINVAL;
+	}
+	if (!rc)
+		*gid = (int64_t)g->valuedouble;
+	return rc;
+}
+
+/* ---- creating ---- */
+
+static int assign_insert(sqlite3 *db, const char *course, int64_t gid,
+			 int64_t uid, const char *due, int64_t now,
+			 int64_t *id)
+{
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	st = db_prepare(db, "INSERT INTO assignments (course_id, group_id, "
+			    "user_id, due, created_at) "
+			    "VALUES (?1, ?2, ?3, ?4, ?5)");
+	if (!st)
+		return STORE_EDB;
+	sqlite3_bind_text(st, 1, course, -1, SQLITE_STATIC);
+	if (gid)
+		sqlite3_bind_int64(st, 2, gid);
+	if (uid)
+		sqlite3_bind_int64(st, 3, uid);
+	sqlite3_bind_text(st, 4, due, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, now);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		*id = sqlite3_last_insert_rowid(db);
+	else
+		rc = assign_fail(db, "assign_insert");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Inside the transaction: the course, the target and the row. */
+static int assign_create(sqlite3 *db, const cJSON *in, const char *course,
+			 const char *due, int64_t now, int64_t *id,
+			 const char **why)
+{
+	int64_t gid, uid;
+	int rc;
+
+	rc = assign_exists(db, "SELECT 1 FROM courses WHERE id = ?1", course,
+			   0);
+	if (rc == STORE_ENOTFOUND) {
+		*why = "course is not a course of this workspace";
+		return STORE_EINVAL;
+	}
+	if (!rc)
+		rc = assign_target(db, in, &gid, &uid, why);
+	if (!rc)
+		rc = assign_insert(db, course, gid, uid, due, now, id);
+	return rc;
+}
+
+int assign_add_json(sqlite3 *db, const cJSON *in, int64_t now, int64_t *id,
+		    const char **why)
+{
+	const cJSON *course = cJSON_GetObjectItemCaseSensitive(in, "course");
+	const cJSON *due = cJSON_GetObjectItemCaseSensitive(in, "due");
+	int rc;
+
+	*why = "the assignment cannot be stored";
+	if (!cJSON_IsObject(in)) {
+		*why = "the body must be a JSON object";
+		return STORE_EINVAL;
+	}
+	if (!cJSON_IsString(course) || !course->valuestring[0]) {
+		*why = "course must be a course id";
+		return STORE_EINVAL;
+	}
+	if (!cJSON_IsString(due) || !assign_date_valid(due->valuestring)) {
+		*why = "due must be a date YYYY-MM-DD";
+		return STORE_EINVAL;
+	}
+	if (db_begin(db))
+		return STORE_EDB;
+	rc = assign_create(db, in, course->valuestring, due->valuestring, now,
+			   id, why);
+	if (!rc && db_commit(db))
+		rc = STORE_EDB;
+	if (rc)
+		db_rollback(db);
+	return rc;
+}
+
+/* ---- reading ---- */
+
+#define ASSIGN_COLUMNS \
+	"SELECT id, course_id, group_id, user_id, due FROM assignments "
+
+/* A column that may be NULL as a number or null. */
+static int assign_add_ref(cJSON *o, const char *name, sqlite3_stmt *st,
+			  int col)
+{
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return cJSON_AddNullToObject(o, name) != NULL;
+	return cJSON_AddNumberToObject(
+		       o, name, (double)sqlite3_column_int64(st, col)) != NULL;
+}
+
+static cJSON *assign_row_json(sqlite3_stmt *st)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o ||
+	    !cJSON_AddNumberToObject(o, "id",
+				     (double)sqlite3_column_int64(st, 0)) ||
+	    !cJSON_AddStringToObject(o, "course", db_text(st, 1)) ||
+	    !assign_add_ref(o, "group", st, 2) ||
+	    !assign_add_ref(o, "user", st, 3) ||
+	    !cJSON_AddStringToObject(o, "due", db_text(st, 4))) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+int assign_get_json(sqlite3 *db, int64_t id, cJSON **out)
+{
+	sqlite3_stmt *st = db_prepare(db, ASSIGN_COLUMNS "WHERE id = ?1");
+	int step, rc;
+
+	*out = NULL;
+	if (!st)
+		return STORE_EDB;
+	sqlite3_bind_int64(st, 1, id);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		rc = (*out = assign_row_json(st)) ? 0 : STORE_ENOMEM;
+	else
+		rc = step == SQLITE_DONE ? STORE_ENOTFOUND :
+					   assign_fail(db, "assign_get");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Runs st (parameters bound) and collects row(st) of every row. */
+static int assign_collect(sqlite3 *db, sqlite3_stmt *st,
+			  cJSON *(*row)(sqlite3_stmt *), const char *what,
+			  cJSON **out)
+{
+	cJSON *list = cJSON_CreateArray(), *o;
+	int step = SQLITE_DONE, rc = 0;
+
+	*out = NULL;
+	if (!list)
+		rc = STORE_ENOMEM;
+	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		o = row(st);
+		if (!o || !cJSON_AddItemToArray(list, o)) {
+			cJSON_Delete(o);
+			rc = STORE_ENOMEM;
+		}
+	}
+	if (!rc && step != SQLITE_DONE)
+		rc = assign_fail(db, what);
+	sqlite3_finalize(st);
+	if (rc)
+		cJSON_Delete(list);
+	else
+		*out = list;
+	return rc;
+}
+
+int assign_list_json(sqlite3 *db, cJSON **out)
+{
+	sqlite3_stmt *st = db_prepare(db, ASSIGN_COLUMNS "ORDER BY id");
+
+	*out = NULL;
+	if (!st)
+		return STORE_EDB;
+	return assign_collect(db, st, assign_row_json, "assign_list", out);
+}
+
+/* The assignments that reach user ?1: their own and their groups'. */
+#define ASSIGN_OF_USER                                                   \
+	"FROM assignments a JOIN courses c ON c.id = a.course_id "      \
+	"WHERE (a.user_id = ?1 OR a.group_id IN (SELECT m.group_id "    \
+	"FROM group_members m WHERE m.user_id = ?1)) "
+
+static cJSON *assign_course_row(sqlite3_stmt *st)
+{
+	cJSON *o = cJSON_CreateObject(), *p;
+
+	if (!o || !cJSON_AddStringToObject(o, "id", db_text(st, 0)) ||
+	    !cJSON_AddStringToObject(o, "title", db_text(st, 1)) ||
+	    !cJSON_AddStringToObject(o, "revision", db_text(st, 2)) ||
+	    !cJSON_AddStringToObject(o, "due", db_text(st, 3)) ||
+	    !(p = cJSON_AddObjectToObject(o, "progress")) ||
+	    !cJSON_AddNumberToObject(p, "percent", 0) ||
+	    !cJSON_AddFalseToObject(p, "completed")) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* The courses of user_id, or only course_id when not NULL. */
+static int assign_select(sqlite3 *db, int64_t user_id, const char *course_id,
+			 cJSON **out)
+{
+	sqlite3_stmt *st = db_prepare(db, "SELECT c.id, c.title, c.revision, "
+					  "min(a.due) " ASSIGN_OF_USER
+					  "AND (?2 IS NULL OR c.id = ?2) "
+					  "GROUP BY c.id ORDER BY c.id");
+
+	*out = NULL;
+	if (!st)
+		return STORE_EDB;
+	sqlite3_bind_int64(st, 1, user_id);
+	if (course_id)
+		sqlite3_bind_text(st, 2, course_id, -1, SQLITE_STATIC);
+	return assign_collect(db, st, assign_course_row, "assign_courses",
+			      out);
+}
+
+int assign_courses_json(sqlite3 *db, int64_t user_id, cJSON **out)
+{
+	return assign_select(db, user_id, NULL, out);
+}
+
+/* ---- one course with its lessons ---- */
+
+static cJSON *assign_lesson_json(const struct course_lesson *l)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o || !cJSON_AddStringToObject(o, "id", l->id) ||
+	    !cJSON_AddStringToObject(o, "title", l->title ? l->title : "") ||
+	    !cJSON_AddStringToObject(o, "kind", l->quiz ? "quiz" : "text") ||
+	    !cJSON_AddFalseToObject(o, "completed")) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* The lessons of course id at revision rev, validated, into o. */
+static int assign_add_lessons(git_repository *repo, const char *id,
+			      const char *rev, cJSON *o)
+{
+	struct course_reader reader;
+	struct course_error err;
+	struct course_info info;
+	git_tree *tree = NULL;
+	cJSON *list, *l;
+	int rc = 0;
+
+	if (gitstore_tree(repo, rev, &tree)) {
+		log_error("msg=\"held revision has no readable tree\" "
+			  "course=%s revision=%s", id, rev);
+		return STORE_EREVISION;
+	}
+	memset(&err, 0, sizeof(err));
+	memset(&info, 0, sizeof(info));
+	course_reader_tree(&reader, repo, tree);
+	if (course_validate(&reader, id, &info, &err)) {
+		log_error("msg=\"held revision is not a valid course\" "
+			  "course=%s revision=%s file=\"%s\" reason=\"%s\"",
+			  id, rev, err.file, err.reason);
+		git_tree_free(tree);
+		return STORE_EREVISION;
+	}
+	git_tree_free(tree);
+	if (!(list = cJSON_AddArrayToObject(o, "lessons")))
+		rc = STORE_ENOMEM;
+	for (size_t i = 0; !rc && i < info.lesson_count; i++) {
+		l = assign_lesson_json(&info.lessons[i]);
+		if (!l || !cJSON_AddItemToArray(list, l)) {
+			cJSON_Delete(l);
+			rc = STORE_ENOMEM;
+		}
+	}
+	course_info_release(&info);
+	return rc;
+}
+
+int assign_course_json(sqlite3 *db, git_repository *repo, int64_t user_id,
+		       const char *course_id, cJSON **out)
+{
+	cJSON *list, *o;
+	const cJSON *rev;
+	int rc;
+
+	*out = NULL;
+	if ((rc = assign_select(db, user_id, course_id, &list)))
+		return rc;
+	o = cJSON_DetachItemFromArray(list, 0);
+	cJSON_Delete(list);
+	if (!o)
+		return STORE_ENOTFOUND;
+	rev = cJSON_GetObjectItemCaseSensitive(o, "revision");
+	rc = assign_add_lessons(repo, course_id, rev->valuestring, o);
+	if (rc)
+		cJSON_Delete(o);
+	else
+		*out = o;
+	return rc;
+}
+
+int assign_user_has(sqlite3 *db, int64_t user_id, const char *course_id)
+{
+	sqlite3_stmt *st = db_prepare(db, "SELECT 1 " ASSIGN_OF_USER
+					  "AND c.id = ?2 LIMIT 1");
+	int step;
+
+	if (!st)
+		return STORE_EDB;
+	sqlite3_bind_int64(st, 1, user_id);
+	sqlite3_bind_text(st, 2, course_id, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (step == SQLITE_ROW)
+		return 0;
+	return step == SQLITE_DONE ? STORE_ENOTFOUND :
+				     assign_fail(db, "assign_user_has");
+}
