@@ -15,6 +15,7 @@
 #include "workspace/auth.h"
 #include "workspace/catalog.h"
 #include "workspace/groups.h"
+#include "workspace/learn.h"
 #include "workspace/people.h"
 #include "workspace/store.h"
 
@@ -288,6 +289,49 @@ static void api_assignment_create(struct api_ctx *api,
 	api_send_json(x, 201, made);
 }
 
+/* Opens content.git of the workspace. */
+static int api_repo_open(struct api_ctx *api, git_repository **repo)
+{
+	char *path = fs_join(api->data_dir, APPLY_REPO_DIR);
+	int rc = 0;
+
+	*repo = NULL;
+	if (!path)
+		rc = STORE_ENOMEM;
+	else if (gitstore_open(path, 0, repo))
+		rc = STORE_EDB;
+	free(path);
+	return rc;
+}
+
+/* The courses of user_id with their progress. */
+static int api_courses_read(struct api_ctx *api, int64_t user_id,
+			    cJSON **out)
+{
+	git_repository *repo = NULL;
+	cJSON *c;
+	int rc;
+
+	if ((rc = assign_courses_json(api->db, user_id, out)))
+		return rc;
+	if (cJSON_GetArraySize(*out) && (rc = api_repo_open(api, &repo)))
+		goto fail;
+	/* a course whose held revision cannot be read (logged) keeps the
+	 * progress 0 rather than hiding the others */
+	cJSON_ArrayForEach(c, *out) {
+		rc = learn_progress(api->db, repo, user_id, c);
+		if (rc && rc != STORE_EREVISION)
+			goto fail;
+	}
+	git_repository_free(repo);
+	return 0;
+fail:
+	git_repository_free(repo);
+	cJSON_Delete(*out);
+	*out = NULL;
+	return rc;
+}
+
 /* The courses assigned to the signed-in user. */
 static void api_my_courses(struct api_ctx *api, struct http_exchange *x,
 			   const struct http_request *req)
@@ -297,7 +341,7 @@ static void api_my_courses(struct api_ctx *api, struct http_exchange *x,
 
 	if (auth_require(api, x, req, AUTH_ANY_ROLE, &me))
 		return;
-	if (assign_courses_json(api->db, me.id, &list)) {
+	if (api_courses_read(api, me.id, &list)) {
 		log_error("msg=\"course list request failed\" tenant=%s "
 			  "req=%llu user=%lld", api->tenant,
 			  (unsigned long long)req->id, (long long)me.id);
@@ -327,17 +371,18 @@ static int api_course_id(const char *path, char *out)
 static int api_course_read(struct api_ctx *api, int64_t user_id,
 			   const char *id, cJSON **out)
 {
-	char *path = fs_join(api->data_dir, APPLY_REPO_DIR);
 	git_repository *repo = NULL;
-	int rc = STORE_ENOMEM;
+	int rc;
 
 	*out = NULL;
-	if (path && gitstore_open(path, 0, &repo))
-		rc = STORE_EDB;
-	else if (path)
-		rc = assign_course_json(api->db, repo, user_id, id, out);
+	if ((rc = api_repo_open(api, &repo)))
+		return rc;
+	rc = assign_course_json(api->db, repo, user_id, id, out);
+	if (!rc && (rc = learn_progress(api->db, repo, user_id, *out))) {
+		cJSON_Delete(*out);
+		*out = NULL;
+	}
 	git_repository_free(repo);
-	free(path);
 	return rc;
 }
 
@@ -428,6 +473,8 @@ void api_handle(void *ctx, struct http_exchange *x,
 		api_group_members(ctx, x, req, group);
 		return;
 	}
+	if (!path_known && learn_route(ctx, x, req))
+		return;
 	if (!path_known && api_course_id(req->path, course)) {
 		api_my_course(ctx, x, req, course);
 		return;

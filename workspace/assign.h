@@ -37,13 +37,14 @@ int assign_list_json(sqlite3 *db, cJSON **out);
 /* The courses the workspace holds that are assigned to user_id, directly
  * or through a group, sorted by id: [{"id", "title", "revision", "due"
  * (the earliest due date of their assignments), "progress": {"percent":
- * 0, "completed": false}}]. Progress is a placeholder until lesson
- * progress is recorded. */
+ * 0, "completed": false}}]. The progress here starts at zero; the API
+ * fills in the learner's real progress with learn_progress(). */
 int assign_courses_json(sqlite3 *db, int64_t user_id, cJSON **out);
 
 /* The course course_id as assign_courses_json gives it, with "lessons":
  * [{"id", "title", "kind": "text" or "quiz", "completed": false}] read
- * from course.json of the held revision in repo (content.git). A course
+ * from course.json of the held revision in repo (content.git); the API
+ * sets "completed" with learn_progress(). A course
  * that is not held or not assigned to user_id is STORE_ENOTFOUND either
  * way; STORE_EREVISION (logged) when the held revision cannot be read
  * as a valid course. */

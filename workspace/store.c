@@ -143,6 +143,32 @@ static const struct db_migration store_migrations[] = {
 	  "CREATE INDEX assignments_group ON assignments (group_id);"
 	  "CREATE INDEX assignments_user ON assignments (user_id);"
 	  "CREATE INDEX assignments_course ON assignments (course_id);" },
+	/* learner progress (workspace/learn.c): completions tied to the
+	 * lesson id and the blob id of its file, and every quiz attempt,
+	 * each with the course revision it was made on. */
+	{ 5,
+	  "CREATE TABLE lesson_completions ("
+	  "  user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+	  "  course_id TEXT NOT NULL,"
+	  "  lesson_id TEXT NOT NULL,"
+	  "  blob_id TEXT NOT NULL,"
+	  "  revision TEXT NOT NULL,"
+	  "  completed_at INTEGER NOT NULL,"
+	  "  PRIMARY KEY (user_id, course_id, lesson_id, blob_id)"
+	  ");"
+	  "CREATE TABLE quiz_attempts ("
+	  "  id INTEGER PRIMARY KEY,"
+	  "  user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+	  "  course_id TEXT NOT NULL,"
+	  "  lesson_id TEXT NOT NULL,"
+	  "  blob_id TEXT NOT NULL,"
+	  "  revision TEXT NOT NULL,"
+	  "  score INTEGER NOT NULL,"
+	  "  passed INTEGER NOT NULL,"
+	  "  created_at INTEGER NOT NULL"
+	  ");"
+	  "CREATE INDEX quiz_attempts_user ON quiz_attempts"
+	  "  (user_id, course_id, lesson_id);" },
 #undef STORE_REGROUP
 };
 
