@@ -16,6 +16,9 @@
  * close sends TLS's close_notify first, best effort. A failed handshake
  * ends the connection with UV_EPROTO (or the transport's error) and
  * proto_conn_tls_error() says why.
+ *
+ * Writes go to sockets whose peer may be gone: the process must ignore
+ * SIGPIPE (both daemons do), or such a write kills it.
  */
 #ifndef LMS_PROTO_CONN_H
 #define LMS_PROTO_CONN_H

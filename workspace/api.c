@@ -22,6 +22,7 @@
 #include <cjson/cJSON.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 struct api_route {
@@ -129,31 +130,52 @@ static void api_users(struct api_ctx *api, struct http_exchange *x,
 	api_send_json(x, 200, list);
 }
 
-static void api_groups(struct api_ctx *api, struct http_exchange *x,
-		       const struct http_request *req)
+/* An admin collection of the API (groups, assignments): how to list it,
+ * add to it from a JSON body, and read one back. */
+struct api_collection {
+	const char *name; /* "group", for log lines and messages */
+	int (*list)(sqlite3 *db, cJSON **out);
+	int (*add)(sqlite3 *db, const cJSON *in, int64_t now, int64_t *id,
+		   const char **why);
+	int (*get)(sqlite3 *db, int64_t id, cJSON **out);
+};
+
+static const struct api_collection api_groups_coll = {
+	"group", groups_list_json, groups_add_json, groups_get_json,
+};
+
+static const struct api_collection api_assignments_coll = {
+	"assignment", assign_list_json, assign_add_json, assign_get_json,
+};
+
+static void api_coll_list(struct api_ctx *api, struct http_exchange *x,
+			  const struct http_request *req,
+			  const struct api_collection *c)
 {
 	struct people_user me;
+	char msg[64];
 	cJSON *list;
 
 	if (auth_require(api, x, req, AUTH_ROLE(PEOPLE_ROLE_ADMIN), &me))
 		return;
-	if (groups_list_json(api->db, &list)) {
-		log_error("msg=\"group list request failed\" tenant=%s "
-			  "req=%llu", api->tenant,
-			  (unsigned long long)req->id);
-		http_respond_error(x, 500, "internal",
-				   "the groups cannot be read");
+	if (c->list(api->db, &list)) {
+		log_error("msg=\"%s list request failed\" tenant=%s req=%llu",
+			  c->name, api->tenant, (unsigned long long)req->id);
+		snprintf(msg, sizeof(msg), "the %ss cannot be read", c->name);
+		http_respond_error(x, 500, "internal", msg);
 		return;
 	}
 	api_send_json(x, 200, list);
 }
 
-static void api_group_create(struct api_ctx *api, struct http_exchange *x,
-			     const struct http_request *req)
+static void api_coll_create(struct api_ctx *api, struct http_exchange *x,
+			    const struct http_request *req,
+			    const struct api_collection *c)
 {
 	struct people_user me;
 	const char *why = "the body is not JSON";
-	cJSON *body, *group = NULL;
+	cJSON *body, *made = NULL;
+	char msg[64];
 	int64_t id = 0;
 	int rc = STORE_EINVAL;
 
@@ -161,27 +183,51 @@ static void api_group_create(struct api_ctx *api, struct http_exchange *x,
 		return;
 	body = cJSON_ParseWithLength((const char *)req->body, req->body_len);
 	if (body)
-		rc = groups_add_json(api->db, body, clock_now(api->clock), &id,
-				     &why);
+		rc = c->add(api->db, body, clock_now(api->clock), &id, &why);
 	cJSON_Delete(body);
 	if (!rc)
-		rc = groups_get_json(api->db, id, &group);
+		rc = c->get(api->db, id, &made);
 	if (rc == STORE_EINVAL || rc == STORE_ENOTFOUND) {
 		http_respond_error(x, 400, "bad_request", why);
 		return;
 	}
 	if (rc) {
-		log_error("msg=\"group create failed\" tenant=%s req=%llu "
-			  "error=\"%s\"", api->tenant,
+		log_error("msg=\"%s create failed\" tenant=%s req=%llu "
+			  "error=\"%s\"", c->name, api->tenant,
 			  (unsigned long long)req->id, store_strerror(rc));
-		http_respond_error(x, 500, "internal",
-				   "the group cannot be stored");
+		snprintf(msg, sizeof(msg), "the %s cannot be stored", c->name);
+		http_respond_error(x, 500, "internal", msg);
 		return;
 	}
-	log_info("msg=\"group created\" tenant=%s req=%llu group=%lld "
-		 "by=%lld", api->tenant, (unsigned long long)req->id,
+	log_info("msg=\"%s created\" tenant=%s req=%llu id=%lld by=%lld",
+		 c->name, api->tenant, (unsigned long long)req->id,
 		 (long long)id, (long long)me.id);
-	api_send_json(x, 201, group);
+	api_send_json(x, 201, made);
+}
+
+static void api_groups(struct api_ctx *api, struct http_exchange *x,
+		       const struct http_request *req)
+{
+	api_coll_list(api, x, req, &api_groups_coll);
+}
+
+static void api_group_create(struct api_ctx *api, struct http_exchange *x,
+			     const struct http_request *req)
+{
+	api_coll_create(api, x, req, &api_groups_coll);
+}
+
+static void api_assignments(struct api_ctx *api, struct http_exchange *x,
+			    const struct http_request *req)
+{
+	api_coll_list(api, x, req, &api_assignments_coll);
+}
+
+static void api_assignment_create(struct api_ctx *api,
+				  struct http_exchange *x,
+				  const struct http_request *req)
+{
+	api_coll_create(api, x, req, &api_assignments_coll);
 }
 
 #define API_GROUPS_PREFIX "/api/v1/groups/"
@@ -231,62 +277,6 @@ static void api_group_members(struct api_ctx *api, struct http_exchange *x,
 		return;
 	}
 	api_send_json(x, 200, list);
-}
-
-static void api_assignments(struct api_ctx *api, struct http_exchange *x,
-			    const struct http_request *req)
-{
-	struct people_user me;
-	cJSON *list;
-
-	if (auth_require(api, x, req, AUTH_ROLE(PEOPLE_ROLE_ADMIN), &me))
-		return;
-	if (assign_list_json(api->db, &list)) {
-		log_error("msg=\"assignment list request failed\" tenant=%s "
-			  "req=%llu", api->tenant,
-			  (unsigned long long)req->id);
-		http_respond_error(x, 500, "internal",
-				   "the assignments cannot be read");
-		return;
-	}
-	api_send_json(x, 200, list);
-}
-
-static void api_assignment_create(struct api_ctx *api,
-				  struct http_exchange *x,
-				  const struct http_request *req)
-{
-	struct people_user me;
-	const char *why = "the body is not JSON";
-	cJSON *body, *made = NULL;
-	int64_t id = 0;
-	int rc = STORE_EINVAL;
-
-	if (auth_require(api, x, req, AUTH_ROLE(PEOPLE_ROLE_ADMIN), &me))
-		return;
-	body = cJSON_ParseWithLength((const char *)req->body, req->body_len);
-	if (body)
-		rc = assign_add_json(api->db, body, clock_now(api->clock), &id,
-				     &why);
-	cJSON_Delete(body);
-	if (!rc)
-		rc = assign_get_json(api->db, id, &made);
-	if (rc == STORE_EINVAL) {
-		http_respond_error(x, 400, "bad_request", why);
-		return;
-	}
-	if (rc) {
-		log_error("msg=\"assignment create failed\" tenant=%s "
-			  "req=%llu error=\"%s\"", api->tenant,
-			  (unsigned long long)req->id, store_strerror(rc));
-		http_respond_error(x, 500, "internal",
-				   "the assignment cannot be stored");
-		return;
-	}
-	log_info("msg=\"assignment created\" tenant=%s req=%llu "
-		 "assignment=%lld by=%lld", api->tenant,
-		 (unsigned long long)req->id, (long long)id, (long long)me.id);
-	api_send_json(x, 201, made);
 }
 
 /* Opens content.git of the workspace. */

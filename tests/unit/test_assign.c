@@ -259,7 +259,8 @@ static void test_bad_input_stores_nothing(void **state)
 		"\"due\": \"2027-01-01\"}",
 		"{\"course\": \"hygiene\", \"group\": \"1\", "
 		"\"due\": \"2027-01-01\"}",
-		"{\"course\": \"hygiene\", \"user\": 9, \"due\": \"2027-01-01\"}",
+		"{\"course\": \"hygiene\", \"user\": 9,"
+		" \"due\": \"2027-01-01\"}",
 		"{\"course\": \"hygiene\", \"user\": \"x@example.org\", "
 		"\"due\": \"2027-01-01\"}",
 		"{\"course\": \"hygiene\", \"user\": 1.5, "
@@ -267,7 +268,8 @@ static void test_bad_input_stores_nothing(void **state)
 		"{\"course\": \"hygiene\", \"group\": 1, \"user\": 1, "
 		"\"due\": \"2027-01-01\"}",
 		"{\"course\": \"hygiene\", \"due\": \"2027-01-01\"}",
-		"{\"course\": \"hygiene\", \"group\": 1, \"due\": \"2027-02-30\"}",
+		"{\"course\": \"hygiene\", \"group\": 1,"
+		" \"due\": \"2027-02-30\"}",
 		"{\"course\": \"hygiene\", \"group\": 1}",
 		"{\"course\": \"hygiene\", \"group\": 1, \"due\": 20270101}",
 	};

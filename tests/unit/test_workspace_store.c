@@ -139,7 +139,8 @@ static void test_reopen_keeps_data_and_schema(void **state)
 					    &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(st, 0),
-			 sizeof(store_migrations) / sizeof(store_migrations[0]));
+			 sizeof(store_migrations) /
+				 sizeof(store_migrations[0]));
 	sqlite3_finalize(st);
 }
 
