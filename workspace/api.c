@@ -13,11 +13,15 @@
 #include "workspace/apply.h"
 #include "workspace/assign.h"
 #include "workspace/auth.h"
+#include "workspace/brand.h"
 #include "workspace/catalog.h"
 #include "workspace/groups.h"
+#include "workspace/import.h"
 #include "workspace/learn.h"
+#include "workspace/media.h"
 #include "workspace/people.h"
 #include "workspace/store.h"
+#include "workspace/web.h"
 
 #include <cjson/cJSON.h>
 #include <limits.h>
@@ -423,6 +427,16 @@ static const struct api_route api_routes[] = {
 
 #define API_NROUTES (sizeof(api_routes) / sizeof(api_routes[0]))
 
+/* The modules that answer whole subtrees of paths, asked in this order
+ * when no exact route matched: each answers and returns 1 for its own
+ * paths, or returns 0 without touching the exchange. */
+static const api_route_fn api_subtrees[] = {
+	import_route,  people_route, groups_route, catalog_route,
+	media_route,   learn_route,  brand_route,  web_route,
+};
+
+#define API_NSUBTREES (sizeof(api_subtrees) / sizeof(api_subtrees[0]))
+
 /* 405 with the methods the path answers in Allow. */
 static void api_not_allowed(struct http_exchange *x, const char *path)
 {
@@ -459,12 +473,13 @@ void api_handle(void *ctx, struct http_exchange *x,
 			return;
 		}
 	}
+	for (size_t i = 0; !path_known && i < API_NSUBTREES; i++)
+		if (api_subtrees[i](ctx, x, req))
+			return;
 	if (!path_known && (group = api_group_members_id(req->path))) {
 		api_group_members(ctx, x, req, group);
 		return;
 	}
-	if (!path_known && learn_route(ctx, x, req))
-		return;
 	if (!path_known && api_course_id(req->path, course)) {
 		api_my_course(ctx, x, req, course);
 		return;

@@ -41,6 +41,11 @@ struct api_ctx {
 	const struct sync_client *sync;
 };
 
+/* A module's handler of its own subtree of paths: answers x and returns
+ * 1 when req->path is one of its paths, else returns 0 and leaves x. */
+typedef int (*api_route_fn)(struct api_ctx *api, struct http_exchange *x,
+			    const struct http_request *req);
+
 /* The http_handler of the server; ctx is a struct api_ctx. */
 void api_handle(void *ctx, struct http_exchange *x,
 		const struct http_request *req);

@@ -10,6 +10,8 @@
 #ifndef LMS_WORKSPACE_CATALOG_H
 #define LMS_WORKSPACE_CATALOG_H
 
+#include "common/http.h"
+#include "workspace/api.h"
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -35,5 +37,10 @@ int catalog_publish(const char *data_dir, const char *dir,
 		    const char *message, char out_id[IDS_MAX + 1],
 		    char out_rev[IDS_REVISION_LEN + 1], char *err,
 		    size_t errcap);
+
+/* Answers req when its path is one of this module's subtree of the API;
+ * see api_route_fn in workspace/api.h. */
+int catalog_route(struct api_ctx *api, struct http_exchange *x,
+	       const struct http_request *req);
 
 #endif

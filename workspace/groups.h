@@ -16,6 +16,8 @@
 #ifndef LMS_WORKSPACE_GROUPS_H
 #define LMS_WORKSPACE_GROUPS_H
 
+#include "common/http.h"
+#include "workspace/api.h"
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 #include <stdint.h>
@@ -44,5 +46,10 @@ int groups_members_json(sqlite3 *db, int64_t id, cJSON **out);
 
 /* The ids of the groups user_id is in, ascending, as a JSON array. */
 int groups_of_user_json(sqlite3 *db, int64_t user_id, cJSON **out);
+
+/* Answers req when its path is one of this module's subtree of the API;
+ * see api_route_fn in workspace/api.h. */
+int groups_route(struct api_ctx *api, struct http_exchange *x,
+	       const struct http_request *req);
 
 #endif

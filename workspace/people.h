@@ -18,6 +18,8 @@
 #ifndef LMS_WORKSPACE_PEOPLE_H
 #define LMS_WORKSPACE_PEOPLE_H
 
+#include "common/http.h"
+#include "workspace/api.h"
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 #include <stddef.h>
@@ -128,5 +130,10 @@ int people_session_get(sqlite3 *db, const char *id, int64_t now,
 
 /* Ends a session; ending an unknown one is not an error. */
 int people_session_delete(sqlite3 *db, const char *id);
+
+/* Answers req when its path is one of this module's subtree of the API;
+ * see api_route_fn in workspace/api.h. */
+int people_route(struct api_ctx *api, struct http_exchange *x,
+	       const struct http_request *req);
 
 #endif
