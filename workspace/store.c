@@ -9,6 +9,9 @@
 
 #include "common/db.h"
 #include "common/log.h"
+#include "workspace/brand_schema.h"
+#include "workspace/learn_schema.h"
+#include "workspace/people_schema.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -169,6 +172,12 @@ static const struct db_migration store_migrations[] = {
 	  ");"
 	  "CREATE INDEX quiz_attempts_user ON quiz_attempts"
 	  "  (user_id, course_id, lesson_id);" },
+	/* revisions and self-enrollment (workspace/learn.c, catalog.c) */
+	{ 6, LEARN_SCHEMA },
+	/* invitations, password links and login throttling (people.c) */
+	{ 7, PEOPLE_SCHEMA },
+	/* branding assets (workspace/brand.c) */
+	{ 8, BRAND_SCHEMA },
 #undef STORE_REGROUP
 };
 
