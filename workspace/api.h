@@ -26,6 +26,7 @@
 
 #include "common/clock.h"
 #include "common/http.h"
+#include "workspace/batch.h"
 #include "workspace/sync.h"
 
 #include <uv.h>
@@ -39,6 +40,7 @@ struct api_ctx {
 	const char *tenant;
 	const char *data_dir; /* holds content.git */
 	const struct sync_client *sync;
+	struct batch *batch; /* group commit of writes on db (batch.h) */
 };
 
 /* A module's handler of its own subtree of paths: answers x and returns

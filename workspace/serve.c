@@ -214,6 +214,10 @@ static void serve_stop(struct serve *s)
 		http_server_stop(s->http, serve_on_part_stopped, s);
 		s->http = NULL;
 	}
+	/* writes still queued are committed; their answers are dropped
+	 * with the connections */
+	batch_close(s->api.batch);
+	s->api.batch = NULL;
 	if (s->sync) {
 		s->parts_running++;
 		sync_stop(s->sync, serve_on_part_stopped, s);
@@ -275,6 +279,8 @@ static int serve_start(struct serve *s)
 	s->api.clock = &s->clock;
 	s->api.db = s->db;
 	s->api.tenant = s->settings.tenant;
+	if (batch_create(&s->loop, s->db, &s->api.batch))
+		return serve_fail(s, "out of memory");
 	if (http_server_start(&s->loop, s->settings.listen, NULL, api_handle,
 			      &s->api, &s->http))
 		return serve_fail(s, "cannot listen on %s",
