@@ -106,6 +106,7 @@ struct http_conn {
 	uv_tcp_t tcp;
 	uv_timer_t timer;
 	uv_shutdown_t shutdown;
+	char peer[INET6_ADDRSTRLEN]; /* the client's address, "" if unknown */
 	http_parser parser;
 	struct buf in;		 /* received input */
 	size_t in_pos;		 /* bytes of in already parsed */
@@ -135,6 +136,7 @@ struct http_exchange {
 	struct buf body;
 	struct buf extra; /* response header lines from http_add_header */
 	char *path;
+	char peer[INET6_ADDRSTRLEN]; /* copied: may outlive the connection */
 	uint64_t start_ms;
 	bool keep_alive;
 	bool head_only;
@@ -341,6 +343,8 @@ static struct http_exchange *exchange_new(struct http_conn *c)
 	x->req.path = "";
 	x->req.query = "";
 	x->req.body = (const uint8_t *)"";
+	memcpy(x->peer, c->peer, sizeof(x->peer));
+	x->req.peer = x->peer;
 	x->start_ms = uv_now(c->srv->loop);
 	return x;
 }
@@ -1001,6 +1005,23 @@ static void conn_on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 	conn_process(c);
 }
 
+/* The address of the connection's client as text into c->peer. */
+static void conn_peer(struct http_conn *c)
+{
+	struct sockaddr_storage sa;
+	int len = sizeof(sa);
+
+	c->peer[0] = 0;
+	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&sa, &len))
+		return;
+	if (sa.ss_family == AF_INET)
+		uv_ip4_name((struct sockaddr_in *)&sa, c->peer,
+			    sizeof(c->peer));
+	else if (sa.ss_family == AF_INET6)
+		uv_ip6_name((struct sockaddr_in6 *)&sa, c->peer,
+			    sizeof(c->peer));
+}
+
 static void conn_start(struct http_conn *c)
 {
 	struct http_server *s = c->srv;
@@ -1018,6 +1039,7 @@ static void conn_start(struct http_conn *c)
 	s->nconns++;
 
 	uv_tcp_nodelay(&c->tcp, 1);
+	conn_peer(c);
 	if (conn_read(c, true)) {
 		conn_close(c);
 		return;

@@ -35,7 +35,10 @@ struct http_request {
 	const char *query;  /* raw query after '?', "" if none */
 	const uint8_t *body;
 	size_t body_len;
-	uint64_t id; /* request id for log lines */
+	uint64_t id;	  /* request id for log lines */
+	const char *peer; /* the client's IP address as text ("127.0.0.1",
+			   * "::1"), "" when unknown; behind a reverse
+			   * proxy it is the proxy's */
 };
 
 typedef void (*http_handler)(void *ctx, struct http_exchange *x,

@@ -6,11 +6,8 @@
  */
 #include "workspace/api.h"
 
-#include "common/fs.h"
-#include "common/gitstore.h"
 #include "common/ids.h"
 #include "common/log.h"
-#include "workspace/apply.h"
 #include "workspace/assign.h"
 #include "workspace/auth.h"
 #include "workspace/brand.h"
@@ -20,11 +17,11 @@
 #include "workspace/learn.h"
 #include "workspace/media.h"
 #include "workspace/people.h"
+#include "workspace/scope.h"
 #include "workspace/store.h"
 #include "workspace/web.h"
 
 #include <cjson/cJSON.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -115,15 +112,83 @@ fail:
 	return -1;
 }
 
+/* Whether me may see one item of a list: 1, 0, or a negative code. */
+typedef int (*api_visible_fn)(sqlite3 *db, const struct people_user *me,
+			      const cJSON *item);
+
+/* The id in a number field of an item, 0 when there is none. */
+static int64_t api_item_id(const cJSON *item, const char *field)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(item, field);
+
+	return cJSON_IsNumber(v) && v->valuedouble >= 1 &&
+			       v->valuedouble <= 9007199254740991.0 ?
+		       (int64_t)v->valuedouble : 0;
+}
+
+static int api_user_visible(sqlite3 *db, const struct people_user *me,
+			    const cJSON *item)
+{
+	return scope_user(db, me, api_item_id(item, "id"));
+}
+
+static int api_group_visible(sqlite3 *db, const struct people_user *me,
+			     const cJSON *item)
+{
+	return scope_group(db, me, api_item_id(item, "id"));
+}
+
+static int api_assignment_visible(sqlite3 *db, const struct people_user *me,
+				  const cJSON *item)
+{
+	int64_t group = api_item_id(item, "group");
+
+	if (group)
+		return scope_group(db, me, group);
+	return scope_user(db, me, api_item_id(item, "user"));
+}
+
+/* Leaves in list what me may see (workspace/scope.h); everything for an
+ * admin. -1 when the database fails. */
+static int api_scope_filter(struct api_ctx *api, const struct people_user *me,
+			    cJSON *list, api_visible_fn visible)
+{
+	cJSON *item = list ? list->child : NULL, *next;
+	int rc;
+
+	if (me->role == PEOPLE_ROLE_ADMIN)
+		return 0;
+	for (; item; item = next) {
+		next = item->next;
+		rc = visible(api->db, me, item);
+		if (rc < 0)
+			return -1;
+		if (!rc)
+			cJSON_Delete(cJSON_DetachItemViaPointer(list, item));
+	}
+	return 0;
+}
+
+#define API_READERS \
+	(AUTH_ROLE(PEOPLE_ROLE_ADMIN) | AUTH_ROLE(PEOPLE_ROLE_MANAGER))
+
 static void api_users(struct api_ctx *api, struct http_exchange *x,
 		      const struct http_request *req)
 {
 	struct people_user me;
-	cJSON *list;
+	cJSON *list = NULL;
+	int rc;
 
-	if (auth_require(api, x, req, AUTH_ROLE(PEOPLE_ROLE_ADMIN), &me))
+	if (auth_require(api, x, req, API_READERS, &me))
 		return;
-	if (people_users_json(api->db, &list) || api_users_groups(api, list)) {
+	rc = people_users_json(api->db, &list);
+	if (!rc && api_scope_filter(api, &me, list, api_user_visible)) {
+		cJSON_Delete(list);
+		rc = -1;
+	}
+	if (!rc)
+		rc = api_users_groups(api, list); /* frees list on failure */
+	if (rc) {
 		log_error("msg=\"user list request failed\" tenant=%s "
 			  "req=%llu", api->tenant,
 			  (unsigned long long)req->id);
@@ -134,22 +199,52 @@ static void api_users(struct api_ctx *api, struct http_exchange *x,
 	api_send_json(x, 200, list);
 }
 
+/* 1 when every user and group a new assignment names ("group": id,
+ * "user": id or email) is in me's scope, 0 when one is not (or is
+ * unknown), or a negative code. A body naming neither passes, for the
+ * validation to refuse. */
+static int api_assignment_may_add(sqlite3 *db, const struct people_user *me,
+				  const cJSON *in)
+{
+	const cJSON *user = cJSON_GetObjectItemCaseSensitive(in, "user");
+	struct people_user u;
+	int64_t group = api_item_id(in, "group"), uid = api_item_id(in, "user");
+	int rc = 1;
+
+	if (cJSON_GetObjectItemCaseSensitive(in, "group"))
+		rc = group ? scope_group(db, me, group) : 0;
+	if (rc == 1 && cJSON_IsString(user)) {
+		rc = people_user_by_email(db, user->valuestring, &u, NULL, 0);
+		if (rc == 0)
+			uid = u.id;
+		rc = rc == STORE_ENOTFOUND ? 0 : rc ? rc : 1;
+	}
+	if (rc == 1 && user)
+		rc = uid ? scope_user(db, me, uid) : 0;
+	return rc;
+}
+
 /* An admin collection of the API (groups, assignments): how to list it,
- * add to it from a JSON body, and read one back. */
+ * add to it from a JSON body, and read one back; which items a manager
+ * sees, and which a manager may add (NULL: none). */
 struct api_collection {
 	const char *name; /* "group", for log lines and messages */
 	int (*list)(sqlite3 *db, cJSON **out);
 	int (*add)(sqlite3 *db, const cJSON *in, int64_t now, int64_t *id,
 		   const char **why);
 	int (*get)(sqlite3 *db, int64_t id, cJSON **out);
+	api_visible_fn visible;
+	api_visible_fn may_add;
 };
 
 static const struct api_collection api_groups_coll = {
 	"group", groups_list_json, groups_add_json, groups_get_json,
+	api_group_visible, NULL,
 };
 
 static const struct api_collection api_assignments_coll = {
 	"assignment", assign_list_json, assign_add_json, assign_get_json,
+	api_assignment_visible, api_assignment_may_add,
 };
 
 static void api_coll_list(struct api_ctx *api, struct http_exchange *x,
@@ -158,11 +253,13 @@ static void api_coll_list(struct api_ctx *api, struct http_exchange *x,
 {
 	struct people_user me;
 	char msg[64];
-	cJSON *list;
+	cJSON *list = NULL;
 
-	if (auth_require(api, x, req, AUTH_ROLE(PEOPLE_ROLE_ADMIN), &me))
+	if (auth_require(api, x, req, API_READERS, &me))
 		return;
-	if (c->list(api->db, &list)) {
+	if (c->list(api->db, &list) ||
+	    api_scope_filter(api, &me, list, c->visible)) {
+		cJSON_Delete(list);
 		log_error("msg=\"%s list request failed\" tenant=%s req=%llu",
 			  c->name, api->tenant, (unsigned long long)req->id);
 		snprintf(msg, sizeof(msg), "the %ss cannot be read", c->name);
@@ -170,6 +267,32 @@ static void api_coll_list(struct api_ctx *api, struct http_exchange *x,
 		return;
 	}
 	api_send_json(x, 200, list);
+}
+
+/* For a manager: 0 when the new item is within scope, else -1 after
+ * answering 403 (or 500). */
+static int api_coll_may_add(struct api_ctx *api, struct http_exchange *x,
+			    const struct http_request *req,
+			    const struct api_collection *c,
+			    const struct people_user *me, const cJSON *body)
+{
+	int rc;
+
+	if (me->role == PEOPLE_ROLE_ADMIN)
+		return 0;
+	rc = c->may_add(api->db, me, body);
+	if (rc == 1)
+		return 0;
+	if (rc < 0) {
+		log_error("msg=\"%s scope check failed\" tenant=%s req=%llu",
+			  c->name, api->tenant, (unsigned long long)req->id);
+		http_respond_error(x, 500, "internal",
+				   "cannot check the scope");
+	} else {
+		http_respond_error(x, 403, "forbidden", "only users and groups "
+				   "within your groups");
+	}
+	return -1;
 }
 
 static void api_coll_create(struct api_ctx *api, struct http_exchange *x,
@@ -183,9 +306,16 @@ static void api_coll_create(struct api_ctx *api, struct http_exchange *x,
 	int64_t id = 0;
 	int rc = STORE_EINVAL;
 
-	if (auth_require(api, x, req, AUTH_ROLE(PEOPLE_ROLE_ADMIN), &me))
+	if (auth_require(api, x, req,
+			 c->may_add ? API_READERS :
+				      AUTH_ROLE(PEOPLE_ROLE_ADMIN),
+			 &me))
 		return;
 	body = cJSON_ParseWithLength((const char *)req->body, req->body_len);
+	if (body && (rc = api_coll_may_add(api, x, req, c, &me, body))) {
+		cJSON_Delete(body);
+		return;
+	}
 	if (body)
 		rc = c->add(api->db, body, clock_now(api->clock), &id, &why);
 	cJSON_Delete(body);
@@ -234,108 +364,18 @@ static void api_assignment_create(struct api_ctx *api,
 	api_coll_create(api, x, req, &api_assignments_coll);
 }
 
-#define API_GROUPS_PREFIX "/api/v1/groups/"
-
-/* The id of /api/v1/groups/{id}/members, or 0 when path is not one. */
-static int64_t api_group_members_id(const char *path)
-{
-	const char *p = path + strlen(API_GROUPS_PREFIX);
-	char *end;
-	long long id;
-
-	if (strncmp(path, API_GROUPS_PREFIX, strlen(API_GROUPS_PREFIX)) ||
-	    *p < '1' || *p > '9')
-		return 0;
-	id = strtoll(p, &end, 10);
-	if (strcmp(end, "/members") || id <= 0 || id == LLONG_MAX)
-		return 0;
-	return id;
-}
-
-static void api_group_members(struct api_ctx *api, struct http_exchange *x,
-			      const struct http_request *req, int64_t id)
-{
-	struct people_user me;
-	cJSON *list;
-	int rc;
-
-	if (strcmp(req->method, "GET")) {
-		http_add_header(x, "Allow", "GET");
-		http_respond_error(x, 405, "method_not_allowed",
-				   "method not allowed on this path");
-		return;
-	}
-	if (auth_require(api, x, req, AUTH_ROLE(PEOPLE_ROLE_ADMIN), &me))
-		return;
-	rc = groups_members_json(api->db, id, &list);
-	if (rc == STORE_ENOTFOUND) {
-		http_respond_error(x, 404, "not_found", "no such group");
-		return;
-	}
-	if (rc) {
-		log_error("msg=\"group members request failed\" tenant=%s "
-			  "req=%llu group=%lld", api->tenant,
-			  (unsigned long long)req->id, (long long)id);
-		http_respond_error(x, 500, "internal",
-				   "the members cannot be read");
-		return;
-	}
-	api_send_json(x, 200, list);
-}
-
-/* Opens content.git of the workspace. */
-static int api_repo_open(struct api_ctx *api, git_repository **repo)
-{
-	char *path = fs_join(api->data_dir, APPLY_REPO_DIR);
-	int rc = 0;
-
-	*repo = NULL;
-	if (!path)
-		rc = STORE_ENOMEM;
-	else if (gitstore_open(path, 0, repo))
-		rc = STORE_EDB;
-	free(path);
-	return rc;
-}
-
-/* The courses of user_id with their progress. */
-static int api_courses_read(struct api_ctx *api, int64_t user_id,
-			    cJSON **out)
-{
-	git_repository *repo = NULL;
-	cJSON *c;
-	int rc;
-
-	if ((rc = assign_courses_json(api->db, user_id, out)))
-		return rc;
-	if (cJSON_GetArraySize(*out) && (rc = api_repo_open(api, &repo)))
-		goto fail;
-	/* a course whose held revision cannot be read (logged) keeps the
-	 * progress 0 rather than hiding the others */
-	cJSON_ArrayForEach(c, *out) {
-		rc = learn_progress(api->db, repo, user_id, c);
-		if (rc && rc != STORE_EREVISION)
-			goto fail;
-	}
-	git_repository_free(repo);
-	return 0;
-fail:
-	git_repository_free(repo);
-	cJSON_Delete(*out);
-	*out = NULL;
-	return rc;
-}
 
 /* The courses assigned to the signed-in user. */
 static void api_my_courses(struct api_ctx *api, struct http_exchange *x,
 			   const struct http_request *req)
 {
 	struct people_user me;
-	cJSON *list;
+	const char *text;
+	size_t len;
 
 	if (auth_require(api, x, req, AUTH_ANY_ROLE, &me))
 		return;
-	if (api_courses_read(api, me.id, &list)) {
+	if (learn_courses_text(api->courses, api->db, me.id, &text, &len)) {
 		log_error("msg=\"course list request failed\" tenant=%s "
 			  "req=%llu user=%lld", api->tenant,
 			  (unsigned long long)req->id, (long long)me.id);
@@ -343,7 +383,7 @@ static void api_my_courses(struct api_ctx *api, struct http_exchange *x,
 				   "the courses cannot be read");
 		return;
 	}
-	api_send_json(x, 200, list);
+	http_respond(x, 200, "application/json", text, len);
 }
 
 #define API_COURSES_PREFIX "/api/v1/courses/"
@@ -361,23 +401,11 @@ static int api_course_id(const char *path, char *out)
 	return 1;
 }
 
-/* The course with its lessons, read from content.git on this thread. */
+/* The course with its lessons, progress and changes. */
 static int api_course_read(struct api_ctx *api, int64_t user_id,
 			   const char *id, cJSON **out)
 {
-	git_repository *repo = NULL;
-	int rc;
-
-	*out = NULL;
-	if ((rc = api_repo_open(api, &repo)))
-		return rc;
-	rc = assign_course_json(api->db, repo, user_id, id, out);
-	if (!rc && (rc = learn_progress(api->db, repo, user_id, *out))) {
-		cJSON_Delete(*out);
-		*out = NULL;
-	}
-	git_repository_free(repo);
-	return rc;
+	return learn_course_json(api->courses, api->db, user_id, id, out);
 }
 
 static void api_my_course(struct api_ctx *api, struct http_exchange *x,
@@ -415,9 +443,12 @@ static void api_my_course(struct api_ctx *api, struct http_exchange *x,
 static const struct api_route api_routes[] = {
 	{ "/healthz", "GET", api_healthz },
 	{ "/api/v1/catalog", "GET", api_catalog },
+	{ "/api/v1/session", "GET", auth_session },
 	{ "/api/v1/session", "POST", auth_login },
 	{ "/api/v1/session", "DELETE", auth_logout },
+	{ "/api/v1/session/user", "PATCH", auth_profile },
 	{ "/api/v1/users", "GET", api_users },
+	{ "/api/v1/users", "POST", people_api_create },
 	{ "/api/v1/groups", "GET", api_groups },
 	{ "/api/v1/groups", "POST", api_group_create },
 	{ "/api/v1/assignments", "GET", api_assignments },
@@ -461,7 +492,6 @@ void api_handle(void *ctx, struct http_exchange *x,
 	const struct api_route *r;
 	int path_known = 0;
 	char course[IDS_MAX + 1];
-	int64_t group;
 
 	for (size_t i = 0; i < API_NROUTES; i++) {
 		r = &api_routes[i];
@@ -476,10 +506,6 @@ void api_handle(void *ctx, struct http_exchange *x,
 	for (size_t i = 0; !path_known && i < API_NSUBTREES; i++)
 		if (api_subtrees[i](ctx, x, req))
 			return;
-	if (!path_known && (group = api_group_members_id(req->path))) {
-		api_group_members(ctx, x, req, group);
-		return;
-	}
 	if (!path_known && api_course_id(req->path, course)) {
 		api_my_course(ctx, x, req, course);
 		return;

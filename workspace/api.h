@@ -1,23 +1,16 @@
 /*
- * The workspace's HTTP API, served by common/http.h on the loop.
+ * The workspace's HTTP API, served by common/http.h on the loop: the
+ * JSON API under /api/v1/ (documented in docs/api.md), /healthz, the
+ * branding files and the web pages.
  *
- *   GET /healthz          {"status": "ok", "tenant", "applied_seq",
- *                          "mother_connected"}
- *   GET /api/v1/catalog   [{"id", "title", "origin", "revision"}], by id
- *   GET /api/v1/users     (admin) [{"id", "email", "name", "role",
- *                         "attributes", "created_at", "groups": [ids]}],
- *                         by id
- *   GET /api/v1/groups    (admin) [{"id", "name", "parent", "rule",
- *                         "member_count"}], by id
- *   POST /api/v1/groups   (admin) {"name", "parent", "rule"} -> 201 the
- *                         group as listed; 400 for bad input
- *   GET /api/v1/groups/{id}/members   (admin) [{"id", "email", "name"}]
- *   POST, DELETE /api/v1/session   login and logout (workspace/auth.h)
- *
- * Unknown paths get 404, a known path with another method 405 (with an
- * Allow header); errors are {"error": {"code", "message"}}. Handlers read
- * workspace.db per request, so courses published from the command line
- * show up at once.
+ * api.c answers the paths of its exact-route table (health, catalog,
+ * session, the users, groups and assignments collections, my courses)
+ * and hands every other path to the modules' own routers in turn
+ * (api_route_fn): import, people, groups, catalog, media, learn, brand
+ * and web. Unknown paths get 404, a known path with another method 405
+ * (with an Allow header); errors are {"error": {"code", "message"}}.
+ * Handlers read workspace.db per request (through caches that notice
+ * changes), so courses published from the command line show up at once.
  */
 #ifndef LMS_WORKSPACE_API_H
 #define LMS_WORKSPACE_API_H
@@ -31,6 +24,8 @@
 
 #include <uv.h>
 
+struct coursecache;
+
 /* What the handlers use; everything borrowed, owned by serve. */
 struct api_ctx {
 	uv_loop_t *loop; /* for work on the thread pool (password checks) */
@@ -39,7 +34,9 @@ struct api_ctx {
 		      * sessions */
 	const char *tenant;
 	const char *data_dir; /* holds content.git */
+	const char *web_dir;  /* the web pages' root (workspace/web.h) */
 	const struct sync_client *sync;
+	struct coursecache *courses; /* parsed courses, on db */
 	struct batch *batch; /* group commit of writes on db (batch.h) */
 };
 

@@ -101,4 +101,25 @@ int apply_start(uv_loop_t *loop, struct apply_job *job,
 /* The same steps, synchronously on the calling thread. */
 void apply_run(struct apply_job *job);
 
+/*
+ * Versions: every revision of a course the workspace has held, numbered
+ * from 1 in the order it took them (course_versions), and for each the
+ * lessons whose file got a new blob (lesson_versions), with retrain set
+ * when the revision requires learners to do those lessons again: a
+ * commit since the previous version has the trailer "Retrain: yes" (key
+ * in any case), or course.json says "retrain_on": "any". The first
+ * version lists every lesson and retrains nothing.
+ *
+ * Records the versions of course up to the revision its row holds, in
+ * one transaction: for a mother course the revisions of its events in
+ * sync_log, for a local one the publishes in its first-parent history
+ * (at most the last 100 either way), or only the held revision when
+ * neither leads to it. Idempotent and safe against another connection
+ * doing the same. Called after an event is applied, after a local
+ * publish, at start for every course, and when a course is read with its
+ * versions missing (after a crash). 0 or a STORE_E* code (logged).
+ */
+int apply_record_versions(sqlite3 *db, git_repository *repo,
+			  const char *course);
+
 #endif

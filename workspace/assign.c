@@ -308,37 +308,61 @@ int assign_list_json(sqlite3 *db, cJSON **out)
 	return assign_collect(db, st, assign_row_json, "assign_list", out);
 }
 
-/* The assignments that reach user ?1: their own and their groups'. */
-#define ASSIGN_OF_USER                                                   \
-	"FROM assignments a JOIN courses c ON c.id = a.course_id "      \
-	"WHERE (a.user_id = ?1 OR a.group_id IN (SELECT m.group_id "    \
-	"FROM group_members m WHERE m.user_id = ?1)) "
-
 static cJSON *assign_course_row(sqlite3_stmt *st)
 {
 	cJSON *o = cJSON_CreateObject(), *p;
+	int ok = o != NULL;
 
-	if (!o || !cJSON_AddStringToObject(o, "id", db_text(st, 0)) ||
-	    !cJSON_AddStringToObject(o, "title", db_text(st, 1)) ||
-	    !cJSON_AddStringToObject(o, "revision", db_text(st, 2)) ||
-	    !cJSON_AddStringToObject(o, "due", db_text(st, 3)) ||
-	    !(p = cJSON_AddObjectToObject(o, "progress")) ||
-	    !cJSON_AddNumberToObject(p, "percent", 0) ||
-	    !cJSON_AddFalseToObject(p, "completed")) {
+	ok = ok && cJSON_AddStringToObject(o, "id", db_text(st, 0)) &&
+	     cJSON_AddStringToObject(o, "title", db_text(st, 1)) &&
+	     cJSON_AddStringToObject(o, "revision", db_text(st, 2));
+	if (ok && sqlite3_column_type(st, 3) == SQLITE_NULL)
+		ok = cJSON_AddNullToObject(o, "due") != NULL;
+	else if (ok)
+		ok = cJSON_AddStringToObject(o, "due", db_text(st, 3)) != NULL;
+	ok = ok && cJSON_AddBoolToObject(o, "enrolled",
+					 sqlite3_column_int(st, 4)) &&
+	     (p = cJSON_AddObjectToObject(o, "progress")) &&
+	     cJSON_AddNumberToObject(p, "percent", 0) &&
+	     cJSON_AddFalseToObject(p, "completed");
+	if (!ok) {
 		cJSON_Delete(o);
 		return NULL;
 	}
 	return o;
 }
 
+int assign_courses_from(sqlite3 *db, sqlite3_stmt *st, cJSON **out)
+{
+	cJSON *list = cJSON_CreateArray(), *o;
+	int step = SQLITE_DONE, rc = 0;
+
+	*out = NULL;
+	if (!list)
+		rc = STORE_ENOMEM;
+	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		o = assign_course_row(st);
+		if (!o || !cJSON_AddItemToArray(list, o)) {
+			cJSON_Delete(o);
+			rc = STORE_ENOMEM;
+		}
+	}
+	if (!rc && step != SQLITE_DONE)
+		rc = assign_fail(db, "assign_courses");
+	sqlite3_reset(st);
+	if (rc)
+		cJSON_Delete(list);
+	else
+		*out = list;
+	return rc;
+}
+
 /* The courses of user_id, or only course_id when not NULL. */
 static int assign_select(sqlite3 *db, int64_t user_id, const char *course_id,
 			 cJSON **out)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT c.id, c.title, c.revision, "
-					  "min(a.due) " ASSIGN_OF_USER
-					  "AND (?2 IS NULL OR c.id = ?2) "
-					  "GROUP BY c.id ORDER BY c.id");
+	sqlite3_stmt *st = db_prepare(db, ASSIGN_COURSES_SQL);
+	int rc;
 
 	*out = NULL;
 	if (!st)
@@ -346,8 +370,9 @@ static int assign_select(sqlite3 *db, int64_t user_id, const char *course_id,
 	sqlite3_bind_int64(st, 1, user_id);
 	if (course_id)
 		sqlite3_bind_text(st, 2, course_id, -1, SQLITE_STATIC);
-	return assign_collect(db, st, assign_course_row, "assign_courses",
-			      out);
+	rc = assign_courses_from(db, st, out);
+	sqlite3_finalize(st);
+	return rc;
 }
 
 int assign_courses_json(sqlite3 *db, int64_t user_id, cJSON **out)
@@ -436,8 +461,10 @@ int assign_course_json(sqlite3 *db, git_repository *repo, int64_t user_id,
 
 int assign_user_has(sqlite3 *db, int64_t user_id, const char *course_id)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT 1 " ASSIGN_OF_USER
-					  "AND c.id = ?2 LIMIT 1");
+	sqlite3_stmt *st = db_prepare(db, "SELECT 1 FROM courses c WHERE "
+					  "c.id = ?2 AND c.id IN (SELECT "
+					  "course_id " ASSIGN_OF_USER ") "
+					  "LIMIT 1");
 	int step;
 
 	if (!st)
@@ -450,4 +477,57 @@ int assign_user_has(sqlite3 *db, int64_t user_id, const char *course_id)
 		return 0;
 	return step == SQLITE_DONE ? STORE_ENOTFOUND :
 				     assign_fail(db, "assign_user_has");
+}
+
+/* ---- self-enrollment ---- */
+
+/* 1 when a row of sql (parameters user ?1, course ?2) exists. */
+static int assign_row_exists(sqlite3 *db, const char *sql, int64_t user_id,
+			     const char *course_id)
+{
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int step;
+
+	if (!st)
+		return STORE_EDB;
+	sqlite3_bind_int64(st, 1, user_id);
+	sqlite3_bind_text(st, 2, course_id, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		return assign_fail(db, "assign_row_exists");
+	return step == SQLITE_ROW;
+}
+
+int assign_enroll(sqlite3 *db, int64_t user_id, const char *course_id,
+		  int64_t now, int *created)
+{
+	sqlite3_stmt *st;
+	int rc, step;
+
+	*created = 0;
+	rc = assign_row_exists(db, "SELECT 1 FROM enrollments WHERE "
+				   "user_id = ?1 AND course_id = ?2",
+			       user_id, course_id);
+	if (rc)
+		return rc < 0 ? rc : 0;
+	rc = assign_row_exists(db, "SELECT ?1 FROM courses c WHERE c.id = ?2",
+			       user_id, course_id);
+	if (rc <= 0)
+		return rc < 0 ? rc : STORE_ENOTFOUND;
+	rc = assign_row_exists(db, "SELECT ?1 FROM catalog_open WHERE "
+				   "course_id = ?2", user_id, course_id);
+	if (rc <= 0)
+		return rc < 0 ? rc : STORE_EINVAL;
+	st = db_prepare(db, "INSERT OR IGNORE INTO enrollments (user_id, "
+			    "course_id, created_at) VALUES (?1, ?2, ?3)");
+	if (!st)
+		return STORE_EDB;
+	sqlite3_bind_int64(st, 1, user_id);
+	sqlite3_bind_text(st, 2, course_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now);
+	step = sqlite3_step(st);
+	*created = step == SQLITE_DONE && sqlite3_changes(db) == 1;
+	sqlite3_finalize(st);
+	return step == SQLITE_DONE ? 0 : assign_fail(db, "assign_enroll");
 }

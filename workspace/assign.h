@@ -1,10 +1,11 @@
 /*
  * Assignments of courses in workspace.db (schema: migration 4 of
  * workspace/store.c): a course given to one user or to a group, with a
- * due date. Nothing is copied to the members of a group: who has which
- * course is resolved when it is read, by joining group_members, so a user
- * who joins a group later (their attributes now match its rule) has its
- * courses at once.
+ * due date; and enrollments (migration 6), a learner taking a course the
+ * admin opened for self-enrollment. Nothing is copied to the members of
+ * a group: who has which course is resolved when it is read, by joining
+ * group_members, so a user who joins a group later (their attributes now
+ * match its rule) has its courses at once.
  *
  * Functions return 0 or a negative STORE_E* code (workspace/store.h).
  */
@@ -35,11 +36,33 @@ int assign_get_json(sqlite3 *db, int64_t id, cJSON **out);
 int assign_list_json(sqlite3 *db, cJSON **out);
 
 /* The courses the workspace holds that are assigned to user_id, directly
- * or through a group, sorted by id: [{"id", "title", "revision", "due"
- * (the earliest due date of their assignments), "progress": {"percent":
- * 0, "completed": false}}]. The progress here starts at zero; the API
- * fills in the learner's real progress with learn_progress(). */
+ * or through a group, or that the user enrolled in, sorted by id:
+ * [{"id", "title", "revision", "due" (the earliest due date of their
+ * assignments, null for a course only enrolled in), "enrolled": bool,
+ * "progress": {"percent": 0, "completed": false}}]. The progress here
+ * starts at zero; the API fills in the learner's real progress with
+ * learn_progress(). */
 int assign_courses_json(sqlite3 *db, int64_t user_id, cJSON **out);
+
+/* The assignments and enrollments that reach user ?1: (course_id, due,
+ * enrolled) rows, due NULL for an enrollment. */
+#define ASSIGN_OF_USER                                                   \
+	"FROM (SELECT a.course_id, a.due, 0 AS enrolled FROM assignments a " \
+	"WHERE a.user_id = ?1 OR a.group_id IN (SELECT m.group_id FROM "   \
+	"group_members m WHERE m.user_id = ?1) UNION ALL SELECT "           \
+	"e.course_id, NULL, 1 FROM enrollments e WHERE e.user_id = ?1) "
+
+/* The query of assign_courses_json: user ?1, and course ?2 or NULL for
+ * all; for a caller that keeps the statement prepared. */
+#define ASSIGN_COURSES_SQL                                                \
+	"SELECT c.id, c.title, c.revision, min(x.due), max(x.enrolled) "   \
+	"FROM courses c JOIN (SELECT course_id, due, enrolled "             \
+	ASSIGN_OF_USER ") x ON x.course_id = c.id "                         \
+	"WHERE ?2 IS NULL OR c.id = ?2 GROUP BY c.id ORDER BY c.id"
+
+/* Collects the rows of st (prepared from ASSIGN_COURSES_SQL, parameters
+ * bound) as assign_courses_json gives them, then resets st. */
+int assign_courses_from(sqlite3 *db, sqlite3_stmt *st, cJSON **out);
 
 /* The course course_id as assign_courses_json gives it, with "lessons":
  * [{"id", "title", "kind": "text" or "quiz", "completed": false}] read
@@ -51,8 +74,17 @@ int assign_courses_json(sqlite3 *db, int64_t user_id, cJSON **out);
 int assign_course_json(sqlite3 *db, git_repository *repo, int64_t user_id,
 		       const char *course_id, cJSON **out);
 
-/* 0 when course_id is assigned to user_id and held; STORE_ENOTFOUND when
- * it is not (whether or not the course exists). */
+/* 0 when course_id is held and assigned to user_id or enrolled in by
+ * them; STORE_ENOTFOUND when it is not (whether or not the course
+ * exists). */
 int assign_user_has(sqlite3 *db, int64_t user_id, const char *course_id);
+
+/* Enrolls user_id in course_id (self-enrollment; enrollments table of
+ * migration 6). *created is 1 when the enrollment is new, 0 when the
+ * user was enrolled already (then the course need not be open any
+ * more). STORE_ENOTFOUND when the course is not held, STORE_EINVAL when
+ * it is not open for self-enrollment. */
+int assign_enroll(sqlite3 *db, int64_t user_id, const char *course_id,
+		  int64_t now, int *created);
 
 #endif

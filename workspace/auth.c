@@ -1,37 +1,38 @@
 /*
- * Login, logout and the check of every protected request.
+ * Login, logout, the check of every protected request, and the paths
+ * where people set their own passwords.
  *
- * A login reads the user on the loop (one small query), verifies the
- * password on the thread pool, and writes the session on the loop when
- * the work comes back. Every failure of email or password answers the
- * same 401 after the same work. Secrets taken from requests are copied
- * into fixed buffers and wiped after use.
+ * A login counts as an attempt for the throttle and reads the user on
+ * the loop (small queries), verifies the password on the thread pool,
+ * and writes the session on the loop when the work comes back. Every
+ * failure of email or password answers the same 401 after the same
+ * work. Setting a password works the same way: checks on the loop, the
+ * Argon2id hash on the pool, the write on the loop. Secrets taken from
+ * requests are copied into fixed buffers and wiped after use.
  */
 #include "workspace/auth.h"
 
 #include "common/crypto.h"
 #include "common/log.h"
-#include "common/password.h"
 #include "workspace/store.h"
 
 #include <cjson/cJSON.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #define AUTH_COOKIE_ATTRS "; HttpOnly; SameSite=Lax; Path=/"
+#define AUTH_PEER_MAX 64
 
+/* A login in flight: the typed password is verified against the user's
+ * hash (or the dummy hash) by the password work. */
 struct auth_login_work {
-	uv_work_t work;
-	struct api_ctx *api;
-	struct http_exchange *x;
-	uint64_t req_id;
-	struct people_user user; /* id 0: no such user */
-	char hash[PASSWORD_HASH_MAX];
-	char password[PASSWORD_MAX + 1];
-	size_t len;
-	int ok;
+	struct auth_password_work pw; /* first: done gets its address */
+	struct people_user user;      /* id 0: no such user */
+	char email[PEOPLE_EMAIL_MAX + 2];
+	char peer[AUTH_PEER_MAX];
 };
 
 /* How the request proved who it is. */
@@ -42,7 +43,7 @@ struct auth_identity {
 	char csrf[PEOPLE_SECRET_LEN + 1];
 };
 
-static void auth_send_json(struct http_exchange *x, int status, cJSON *v)
+void auth_send_json(struct http_exchange *x, int status, cJSON *v)
 {
 	char *text = v ? cJSON_PrintUnformatted(v) : NULL;
 
@@ -69,41 +70,157 @@ static void auth_internal(struct http_exchange *x, uint64_t req_id,
 	http_respond_error(x, 500, "internal", "cannot check credentials");
 }
 
+/* 429 with Retry-After, for the login throttle. */
+static void auth_throttled(struct http_exchange *x, int64_t retry_after)
+{
+	char secs[24], msg[128];
+
+	snprintf(secs, sizeof(secs), "%" PRId64, retry_after);
+	snprintf(msg, sizeof(msg), "too many failed sign-ins; try again in "
+		 "%" PRId64 " minutes", (retry_after + 59) / 60);
+	http_add_header(x, "Retry-After", secs);
+	http_respond_error(x, 429, "too_many_requests", msg);
+}
+
+/* The request body as a JSON object, or NULL. The caller deletes it. */
+static cJSON *auth_body(const struct http_request *req)
+{
+	cJSON *body = cJSON_ParseWithLength((const char *)req->body,
+					    req->body_len);
+
+	if (cJSON_IsObject(body))
+		return body;
+	cJSON_Delete(body);
+	return NULL;
+}
+
+/* ---- password work on the thread pool ---- */
+
+static void auth_password_run(uv_work_t *work)
+{
+	struct auth_password_work *w = work->data;
+
+	if (w->verify)
+		w->verified = password_verify(w->stored, w->current,
+					      w->current_len) == 0;
+	if (w->len)
+		w->hash_rc = password_hash(w->password, w->len, w->hash,
+					   sizeof(w->hash));
+	explicit_bzero(w->current, sizeof(w->current));
+	explicit_bzero(w->password, sizeof(w->password));
+}
+
+static void auth_password_after(uv_work_t *work, int status)
+{
+	struct auth_password_work *w = work->data;
+
+	w->done(w, status);
+}
+
+int auth_password_queue(struct api_ctx *api, struct auth_password_work *w)
+{
+	w->api = api;
+	w->work.data = w;
+	if (uv_queue_work(api->loop, &w->work, auth_password_run,
+			  auth_password_after) == 0)
+		return 0;
+	http_respond_error(w->x, 503, "unavailable",
+			   "cannot check the password now");
+	return -1;
+}
+
+void auth_password_wipe(struct auth_password_work *w)
+{
+	explicit_bzero(w->password, sizeof(w->password));
+	explicit_bzero(w->current, sizeof(w->current));
+	explicit_bzero(w->stored, sizeof(w->stored));
+	explicit_bzero(w->hash, sizeof(w->hash));
+}
+
+int auth_password_take(cJSON *v, struct auth_password_work *w)
+{
+	size_t len;
+
+	if (!cJSON_IsString(v))
+		return -1;
+	len = strlen(v->valuestring);
+	if (len >= PEOPLE_PASSWORD_MIN && len <= PASSWORD_MAX) {
+		memcpy(w->password, v->valuestring, len);
+		w->len = len;
+	}
+	explicit_bzero(v->valuestring, len);
+	return w->len ? 0 : -1;
+}
+
+/* A password typed to prove who one is: any length; one too long is
+ * kept too long, so that it never matches but still costs a verify. */
+static int auth_password_typed(cJSON *v, struct auth_password_work *w)
+{
+	size_t len;
+
+	if (!cJSON_IsString(v))
+		return -1;
+	len = strlen(v->valuestring);
+	if (len > PASSWORD_MAX) {
+		w->current_len = PASSWORD_MAX + 1;
+	} else {
+		memcpy(w->current, v->valuestring, len);
+		w->current_len = len;
+	}
+	explicit_bzero(v->valuestring, len);
+	return 0;
+}
+
+/* ---- sessions handed out ---- */
+
+/* The full user and the CSRF token (NULL: none) as a body. */
+static cJSON *auth_user_body(struct api_ctx *api, int64_t user_id,
+			     const char *csrf)
+{
+	cJSON *o = cJSON_CreateObject(), *user = NULL, *token;
+
+	if (o && !people_user_get_json(api->db, user_id, &user) &&
+	    cJSON_AddItemToObject(o, "user", user)) {
+		token = csrf ? cJSON_CreateString(csrf) : cJSON_CreateNull();
+		if (token && cJSON_AddItemToObject(o, "csrf_token", token))
+			return o;
+		cJSON_Delete(token);
+		user = NULL;
+	}
+	cJSON_Delete(user);
+	cJSON_Delete(o);
+	return NULL;
+}
+
+/* Sets the session cookie and the headers of an answer with secrets. */
+static void auth_set_cookie(struct http_exchange *x, const char *id)
+{
+	char cookie[128];
+
+	snprintf(cookie, sizeof(cookie), AUTH_COOKIE "=%s; Max-Age=%d"
+		 AUTH_COOKIE_ATTRS, id, PEOPLE_SESSION_SECONDS);
+	http_add_header(x, "Set-Cookie", cookie);
+	http_add_header(x, "Cache-Control", "no-store");
+	explicit_bzero(cookie, sizeof(cookie));
+}
+
 /* ---- login ---- */
 
 /* {"email": string, "password": string} into w; -1 when malformed. */
 static int auth_parse_login(const struct http_request *req,
-			    struct auth_login_work *w, char *email,
-			    size_t ecap)
+			    struct auth_login_work *w)
 {
-	cJSON *body, *e, *p;
+	cJSON *body = auth_body(req), *e, *p;
 	int rc = -1;
 
-	body = cJSON_ParseWithLength((const char *)req->body, req->body_len);
 	e = cJSON_GetObjectItemCaseSensitive(body, "email");
 	p = cJSON_GetObjectItemCaseSensitive(body, "password");
-	if (cJSON_IsObject(body) && cJSON_IsString(e) && cJSON_IsString(p)) {
-		snprintf(email, ecap, "%s", e->valuestring);
-		w->len = strlen(p->valuestring);
-		/* too long never matches; the verify still runs */
-		if (w->len > PASSWORD_MAX)
-			w->len = PASSWORD_MAX + 1;
-		else
-			memcpy(w->password, p->valuestring, w->len);
-		explicit_bzero(p->valuestring, strlen(p->valuestring));
-		rc = 0;
+	if (cJSON_IsString(e) && cJSON_IsString(p)) {
+		snprintf(w->email, sizeof(w->email), "%s", e->valuestring);
+		rc = auth_password_typed(p, &w->pw);
 	}
 	cJSON_Delete(body);
 	return rc;
-}
-
-static void auth_login_verify(uv_work_t *work)
-{
-	struct auth_login_work *w = work->data;
-
-	w->ok = password_verify(w->hash, w->password, w->len) == 0 &&
-		w->user.id > 0;
-	explicit_bzero(w->password, sizeof(w->password));
 }
 
 static cJSON *auth_login_body(const struct people_user *u, const char *csrf)
@@ -125,39 +242,39 @@ static cJSON *auth_login_body(const struct people_user *u, const char *csrf)
 static void auth_login_finish(struct auth_login_work *w)
 {
 	char id[PEOPLE_SECRET_LEN + 1], csrf[PEOPLE_SECRET_LEN + 1];
-	char cookie[128];
-	struct api_ctx *api = w->api;
+	struct api_ctx *api = w->pw.api;
+	struct http_exchange *x = w->pw.x;
+	uint64_t req_id = w->pw.req_id;
 
-	if (!w->ok) {
+	if (!w->pw.verified || w->user.id <= 0) {
 		log_info("msg=\"login refused\" req=%llu",
-			 (unsigned long long)w->req_id);
-		auth_unauthorized(w->x, "wrong email or password");
+			 (unsigned long long)req_id);
+		auth_unauthorized(x, "wrong email or password");
 		return;
 	}
-	if (people_session_create(api->db, w->user.id, clock_now(api->clock),
+	if (people_throttle_success(api->db, w->email, w->peer) ||
+	    people_session_create(api->db, w->user.id, clock_now(api->clock),
 				  id, csrf)) {
-		auth_internal(w->x, w->req_id, "session_create");
+		auth_internal(x, req_id, "session_create");
 		return;
 	}
-	snprintf(cookie, sizeof(cookie), AUTH_COOKIE "=%s; Max-Age=%d"
-		 AUTH_COOKIE_ATTRS, id, PEOPLE_SESSION_SECONDS);
-	http_add_header(w->x, "Set-Cookie", cookie);
-	http_add_header(w->x, "Cache-Control", "no-store");
+	auth_set_cookie(x, id);
 	log_info("msg=\"login\" user=%lld req=%llu", (long long)w->user.id,
-		 (unsigned long long)w->req_id);
-	auth_send_json(w->x, 200, auth_login_body(&w->user, csrf));
+		 (unsigned long long)req_id);
+	auth_send_json(x, 200, auth_login_body(&w->user, csrf));
 	explicit_bzero(id, sizeof(id));
 }
 
-static void auth_login_done(uv_work_t *work, int status)
+static void auth_login_done(struct auth_password_work *pw, int status)
 {
-	struct auth_login_work *w = work->data;
+	struct auth_login_work *w = (struct auth_login_work *)pw;
 
 	if (status)
-		http_respond_error(w->x, 503, "unavailable",
+		http_respond_error(pw->x, 503, "unavailable",
 				   "the server is stopping");
 	else
 		auth_login_finish(w);
+	auth_password_wipe(pw);
 	explicit_bzero(w, sizeof(*w));
 	free(w);
 }
@@ -165,18 +282,41 @@ static void auth_login_done(uv_work_t *work, int status)
 /* Which hash the verify runs against: the user's, or the dummy one for
  * an unknown email or a user without a password. -1 on a database
  * failure. */
-static int auth_login_lookup(struct api_ctx *api, const char *email,
-			     struct auth_login_work *w)
+static int auth_login_lookup(struct api_ctx *api, struct auth_login_work *w)
 {
-	int rc = people_user_by_email(api->db, email, &w->user, w->hash,
-				      sizeof(w->hash));
+	int rc = people_user_by_email(api->db, w->email, &w->user,
+				      w->pw.stored, sizeof(w->pw.stored));
 
 	if (rc && rc != STORE_ENOTFOUND)
 		return -1;
-	if (rc || !w->hash[0]) {
+	if (rc || !w->pw.stored[0]) {
 		memset(&w->user, 0, sizeof(w->user));
-		snprintf(w->hash, sizeof(w->hash), "%s",
+		snprintf(w->pw.stored, sizeof(w->pw.stored), "%s",
 			 password_dummy_hash());
+	}
+	w->pw.verify = 1;
+	return 0;
+}
+
+/* Counts the attempt; answers 429 or 500 itself and returns -1 when the
+ * login may not go on. */
+static int auth_login_throttle(struct api_ctx *api, struct http_exchange *x,
+			       const struct http_request *req,
+			       const char *email)
+{
+	int64_t retry = 0;
+	int rc = people_throttle_attempt(api->db, email, req->peer,
+					 clock_now(api->clock), &retry);
+
+	if (rc == PEOPLE_ETHROTTLED) {
+		log_info("msg=\"login throttled\" req=%llu retry_after=%lld",
+			 (unsigned long long)req->id, (long long)retry);
+		auth_throttled(x, retry);
+		return -1;
+	}
+	if (rc) {
+		auth_internal(x, req->id, "throttle");
+		return -1;
 	}
 	return 0;
 }
@@ -185,29 +325,26 @@ void auth_login(struct api_ctx *api, struct http_exchange *x,
 		const struct http_request *req)
 {
 	struct auth_login_work *w = calloc(1, sizeof(*w));
-	char email[PEOPLE_EMAIL_MAX + 2];
 
 	if (!w) {
 		http_respond_error(x, 500, "internal", "out of memory");
 		return;
 	}
-	w->api = api;
-	w->x = x;
-	w->req_id = req->id;
-	w->work.data = w;
-	if (auth_parse_login(req, w, email, sizeof(email))) {
+	w->pw.x = x;
+	w->pw.req_id = req->id;
+	w->pw.done = auth_login_done;
+	snprintf(w->peer, sizeof(w->peer), "%s", req->peer ? req->peer : "");
+	if (auth_parse_login(req, w)) {
 		http_respond_error(x, 400, "bad_request",
 				   "the body must be {\"email\": string, "
 				   "\"password\": string}");
-	} else if (auth_login_lookup(api, email, w)) {
-		auth_internal(x, req->id, "user_lookup");
-	} else if (uv_queue_work(api->loop, &w->work, auth_login_verify,
-				 auth_login_done)) {
-		http_respond_error(x, 503, "unavailable",
-				   "cannot check the password now");
-	} else {
-		return; /* answered by auth_login_done */
+	} else if (!auth_login_throttle(api, x, req, w->email)) {
+		if (auth_login_lookup(api, w))
+			auth_internal(x, req->id, "user_lookup");
+		else if (auth_password_queue(api, &w->pw) == 0)
+			return; /* answered by auth_login_done */
 	}
+	auth_password_wipe(&w->pw);
 	explicit_bzero(w, sizeof(*w));
 	free(w);
 }
@@ -378,4 +515,343 @@ void auth_logout(struct api_ctx *api, struct http_exchange *x,
 	auth_send_json(x, 200, cJSON_CreateObject());
 out:
 	explicit_bzero(&id, sizeof(id));
+}
+
+/* ---- the signed-in user ---- */
+
+void auth_session(struct api_ctx *api, struct http_exchange *x,
+		  const struct http_request *req)
+{
+	struct auth_identity id;
+	struct people_user user;
+	cJSON *body;
+
+	if (auth_check(api, x, req, &id, &user))
+		goto out;
+	body = auth_user_body(api, user.id, id.by_cookie ? id.csrf : NULL);
+	if (!body) {
+		auth_internal(x, req->id, "session_user");
+		goto out;
+	}
+	http_add_header(x, "Cache-Control", "no-store");
+	auth_send_json(x, 200, body);
+out:
+	explicit_bzero(&id, sizeof(id));
+}
+
+/* A change of one's own profile; with a new password, after the work
+ * on the pool has checked the current one and hashed the new one. */
+struct auth_profile_work {
+	struct auth_password_work pw; /* first: done gets its address */
+	struct people_user user;
+	char keep[PEOPLE_SECRET_LEN + 1]; /* the session to keep, or "" */
+	char peer[AUTH_PEER_MAX];
+	char name[PEOPLE_NAME_MAX + 1];
+	int set_language;
+	char language[PEOPLE_LANGUAGE_MAX + 1]; /* "" for the default */
+	int has_current;
+};
+
+/* One field of the body into w; NULL, or why it is refused. */
+static const char *auth_profile_field(cJSON *v, struct auth_profile_work *w)
+{
+	const char *k = v->string;
+
+	if (!strcmp(k, "name")) {
+		if (!cJSON_IsString(v) || !people_name_valid(v->valuestring))
+			return "name must be 1 to 200 bytes of text";
+		strcpy(w->name, v->valuestring);
+	} else if (!strcmp(k, "language")) {
+		if (!cJSON_IsNull(v) && (!cJSON_IsString(v) ||
+		    !people_language_valid(v->valuestring)))
+			return "language must be \"de\", \"en\" or null";
+		w->set_language = 1;
+		if (cJSON_IsString(v))
+			strcpy(w->language, v->valuestring);
+	} else if (!strcmp(k, "password")) {
+		if (auth_password_take(v, &w->pw))
+			return AUTH_PASSWORD_RULE;
+	} else if (!strcmp(k, "current_password")) {
+		if (auth_password_typed(v, &w->pw))
+			return "current_password must be a string";
+		w->has_current = 1;
+	} else {
+		return "unknown field: the profile has name, language, "
+		       "password and current_password";
+	}
+	return NULL;
+}
+
+static const char *auth_profile_parse(const struct http_request *req,
+				      struct auth_profile_work *w)
+{
+	cJSON *body = auth_body(req), *v;
+	const char *why = body ? NULL : "the body is not a JSON object";
+
+	cJSON_ArrayForEach(v, body) {
+		if ((why = auth_profile_field(v, w)))
+			break;
+	}
+	if (!why && w->pw.len && !w->has_current)
+		why = "a new password needs current_password";
+	cJSON_Delete(body);
+	return why;
+}
+
+/* Writes the change and answers with the user. */
+static void auth_profile_apply(struct auth_profile_work *w)
+{
+	struct people_user_patch p = { 0 };
+	struct api_ctx *api = w->pw.api;
+	cJSON *user = NULL;
+	int rc;
+
+	p.name = w->name[0] ? w->name : NULL;
+	p.set_language = w->set_language;
+	p.language = w->language[0] ? w->language : NULL;
+	p.password_hash = w->pw.hash[0] ? w->pw.hash : NULL;
+	rc = people_user_update(api->db, w->user.id, &p);
+	if (!rc && p.password_hash)
+		rc = people_sessions_end(api->db, w->user.id,
+					 w->keep[0] ? w->keep : NULL);
+	if (!rc)
+		rc = people_user_get_json(api->db, w->user.id, &user);
+	if (rc) {
+		auth_internal(w->pw.x, w->pw.req_id, "profile_update");
+		return;
+	}
+	log_info("msg=\"profile changed\" user=%lld password=%s req=%llu",
+		 (long long)w->user.id, p.password_hash ? "new" : "kept",
+		 (unsigned long long)w->pw.req_id);
+	auth_send_json(w->pw.x, 200, user);
+}
+
+static void auth_profile_free(struct auth_profile_work *w)
+{
+	auth_password_wipe(&w->pw);
+	explicit_bzero(w, sizeof(*w));
+	free(w);
+}
+
+static void auth_profile_done(struct auth_password_work *pw, int status)
+{
+	struct auth_profile_work *w = (struct auth_profile_work *)pw;
+
+	if (status) {
+		http_respond_error(pw->x, 503, "unavailable",
+				   "the server is stopping");
+	} else if (!pw->verified) {
+		log_info("msg=\"password change refused\" user=%lld req=%llu",
+			 (long long)w->user.id,
+			 (unsigned long long)pw->req_id);
+		http_respond_error(pw->x, 403, "forbidden",
+				   "the current password is wrong");
+	} else if (pw->hash_rc ||
+		   people_throttle_success(pw->api->db, w->user.email,
+					   w->peer)) {
+		auth_internal(pw->x, pw->req_id, "password_hash");
+	} else {
+		auth_profile_apply(w);
+	}
+	auth_profile_free(w);
+}
+
+/* Counts the check of the current password like a login, and queues
+ * it with the hash of the new one. 0 when queued. */
+static int auth_profile_queue(struct api_ctx *api, struct http_exchange *x,
+			      const struct http_request *req,
+			      struct auth_profile_work *w)
+{
+	int rc;
+
+	if (auth_login_throttle(api, x, req, w->user.email))
+		return -1;
+	rc = people_password_hash_get(api->db, w->user.id, w->pw.stored,
+				      sizeof(w->pw.stored));
+	if (rc) {
+		auth_internal(x, req->id, "password_get");
+		return -1;
+	}
+	if (!w->pw.stored[0]) /* no password yet: nothing can match */
+		snprintf(w->pw.stored, sizeof(w->pw.stored), "%s",
+			 password_dummy_hash());
+	w->pw.verify = 1;
+	return auth_password_queue(api, &w->pw);
+}
+
+void auth_profile(struct api_ctx *api, struct http_exchange *x,
+		  const struct http_request *req)
+{
+	struct auth_profile_work *w = calloc(1, sizeof(*w));
+	struct auth_identity id;
+	const char *why;
+
+	if (!w) {
+		http_respond_error(x, 500, "internal", "out of memory");
+		return;
+	}
+	if (auth_check(api, x, req, &id, &w->user))
+		goto out;
+	w->pw.x = x;
+	w->pw.req_id = req->id;
+	w->pw.done = auth_profile_done;
+	w->pw.api = api;
+	if (id.by_cookie)
+		strcpy(w->keep, id.session);
+	snprintf(w->peer, sizeof(w->peer), "%s", req->peer ? req->peer : "");
+	if ((why = auth_profile_parse(req, w))) {
+		http_respond_error(x, 400, "bad_request", why);
+	} else if (!w->pw.len) {
+		auth_profile_apply(w);
+	} else if (auth_profile_queue(api, x, req, w) == 0) {
+		explicit_bzero(&id, sizeof(id));
+		return; /* answered by auth_profile_done */
+	}
+out:
+	explicit_bzero(&id, sizeof(id));
+	auth_profile_free(w);
+}
+
+/* ---- password links redeemed ---- */
+
+struct auth_link_work {
+	struct auth_password_work pw; /* first: done gets its address */
+	char token[PEOPLE_SECRET_LEN + 1];
+};
+
+static void auth_link_gone(struct http_exchange *x)
+{
+	http_respond_error(x, 410, "gone", "this link was used already, has "
+			   "expired or is unknown; ask for a new one");
+}
+
+/* Sets the password, signs in and answers. */
+static void auth_link_finish(struct auth_link_work *w)
+{
+	char id[PEOPLE_SECRET_LEN + 1], csrf[PEOPLE_SECRET_LEN + 1];
+	struct api_ctx *api = w->pw.api;
+	struct http_exchange *x = w->pw.x;
+	struct people_user user;
+	int64_t user_id = 0;
+	int rc;
+
+	rc = people_link_redeem(api->db, w->token, w->pw.hash,
+				clock_now(api->clock), &user_id, id, csrf);
+	if (rc == STORE_ENOTFOUND) {
+		auth_link_gone(x);
+		return;
+	}
+	/* the account may sign in at once, whatever failed before */
+	if (rc || people_user_by_id(api->db, user_id, &user) ||
+	    people_throttle_success(api->db, user.email, NULL)) {
+		auth_internal(x, w->pw.req_id, "link_redeem");
+		return;
+	}
+	auth_set_cookie(x, id);
+	log_info("msg=\"password set by link\" user=%lld req=%llu",
+		 (long long)user_id, (unsigned long long)w->pw.req_id);
+	auth_send_json(x, 200, auth_user_body(api, user_id, csrf));
+	explicit_bzero(id, sizeof(id));
+}
+
+static void auth_link_free(struct auth_link_work *w)
+{
+	auth_password_wipe(&w->pw);
+	explicit_bzero(w, sizeof(*w));
+	free(w);
+}
+
+static void auth_link_done(struct auth_password_work *pw, int status)
+{
+	struct auth_link_work *w = (struct auth_link_work *)pw;
+
+	if (status)
+		http_respond_error(pw->x, 503, "unavailable",
+				   "the server is stopping");
+	else if (pw->hash_rc)
+		auth_internal(pw->x, pw->req_id, "password_hash");
+	else
+		auth_link_finish(w);
+	auth_link_free(w);
+}
+
+/* {"token": string, "password": string} into w; why it is refused. */
+static const char *auth_link_parse(const struct http_request *req,
+				   struct auth_link_work *w)
+{
+	cJSON *body = auth_body(req), *t, *p;
+	const char *why = NULL;
+
+	t = cJSON_GetObjectItemCaseSensitive(body, "token");
+	p = cJSON_GetObjectItemCaseSensitive(body, "password");
+	if (!cJSON_IsString(t) || !cJSON_IsString(p))
+		why = "the body must be {\"token\": string, \"password\": "
+		      "string}";
+	else if (auth_password_take(p, &w->pw))
+		why = AUTH_PASSWORD_RULE;
+	else if (strlen(t->valuestring) == PEOPLE_SECRET_LEN)
+		strcpy(w->token, t->valuestring);
+	cJSON_Delete(body);
+	return why;
+}
+
+void auth_password_set(struct api_ctx *api, struct http_exchange *x,
+		       const struct http_request *req)
+{
+	struct auth_link_work *w = calloc(1, sizeof(*w));
+	enum people_link_kind kind;
+	const char *why;
+	int64_t user_id;
+	int rc;
+
+	if (!w) {
+		http_respond_error(x, 500, "internal", "out of memory");
+		return;
+	}
+	w->pw.x = x;
+	w->pw.req_id = req->id;
+	w->pw.done = auth_link_done;
+	if ((why = auth_link_parse(req, w))) {
+		http_respond_error(x, 400, "bad_request", why);
+		goto out;
+	}
+	/* a dead link is told at once, before the cost of a hash */
+	rc = people_link_check(api->db, w->token, clock_now(api->clock),
+			       &user_id, &kind);
+	if (rc == STORE_ENOTFOUND)
+		auth_link_gone(x);
+	else if (rc)
+		auth_internal(x, req->id, "link_check");
+	else if (auth_password_queue(api, &w->pw) == 0)
+		return; /* answered by auth_link_done */
+out:
+	auth_link_free(w);
+}
+
+/* ---- reset links asked for ---- */
+
+void auth_reset_request(struct api_ctx *api, struct http_exchange *x,
+			const struct http_request *req)
+{
+	cJSON *body = auth_body(req);
+	cJSON *e = cJSON_GetObjectItemCaseSensitive(body, "email");
+	int rc;
+
+	if (!cJSON_IsString(e)) {
+		cJSON_Delete(body);
+		http_respond_error(x, 400, "bad_request",
+				   "the body must be {\"email\": string}");
+		return;
+	}
+	rc = people_reset_request(api->db, e->valuestring,
+				  clock_now(api->clock));
+	cJSON_Delete(body);
+	if (rc) {
+		auth_internal(x, req->id, "reset_request");
+		return;
+	}
+	/* the same answer whether the email is known or not */
+	log_info("msg=\"password reset asked for\" req=%llu",
+		 (unsigned long long)req->id);
+	auth_send_json(x, 202, cJSON_CreateObject());
 }

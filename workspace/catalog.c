@@ -13,10 +13,12 @@
 #include "workspace/catalog.h"
 
 #include "common/course.h"
+#include "common/db.h"
 #include "common/fs.h"
 #include "common/gitstore.h"
 #include "common/log.h"
 #include "workspace/apply.h"
+#include "workspace/auth.h"
 #include "workspace/store.h"
 
 #include <cjson/cJSON.h>
@@ -28,49 +30,85 @@
 
 /* ---- listing ---- */
 
-static cJSON *catalog_course_json(const struct store_course *c)
+/* The catalog's columns: the summary of the held revision's version
+ * (NULL before it is recorded) and whether the course is open. */
+#define CATALOG_SELECT                                                    \
+	"SELECT c.id, c.title, c.origin, c.revision, c.duration_minutes, " \
+	"v.summary, o.course_id IS NOT NULL FROM courses c "                \
+	"LEFT JOIN course_versions v ON v.course_id = c.id AND "            \
+	"v.revision = c.revision "                                          \
+	"LEFT JOIN catalog_open o ON o.course_id = c.id "
+
+static cJSON *catalog_row_json(sqlite3_stmt *st)
 {
 	cJSON *o = cJSON_CreateObject();
+	int ok = o != NULL;
 
-	if (!o || !cJSON_AddStringToObject(o, "id", c->id) ||
-	    !cJSON_AddStringToObject(o, "title", c->title ? c->title : "") ||
-	    !cJSON_AddStringToObject(o, "origin",
-				     store_origin_name(c->origin)) ||
-	    !cJSON_AddStringToObject(o, "revision", c->revision)) {
+	ok = ok && cJSON_AddStringToObject(o, "id", db_text(st, 0)) &&
+	     cJSON_AddStringToObject(o, "title", db_text(st, 1)) &&
+	     cJSON_AddStringToObject(o, "origin", db_text(st, 2)) &&
+	     cJSON_AddStringToObject(o, "revision", db_text(st, 3)) &&
+	     cJSON_AddNumberToObject(o, "duration_minutes",
+				     sqlite3_column_int(st, 4)) &&
+	     cJSON_AddBoolToObject(o, "open", sqlite3_column_int(st, 6));
+	if (ok && sqlite3_column_type(st, 5) == SQLITE_NULL)
+		ok = cJSON_AddNullToObject(o, "summary") != NULL;
+	else if (ok)
+		ok = cJSON_AddStringToObject(o, "summary",
+					     db_text(st, 5)) != NULL;
+	if (!ok) {
 		cJSON_Delete(o);
 		return NULL;
 	}
 	return o;
 }
 
-int catalog_json(sqlite3 *db, char **out)
+/* The entries of id (NULL: every course) into a new array. */
+static int catalog_select(sqlite3 *db, const char *id, cJSON **out)
 {
-	struct store_course *list;
-	cJSON *arr = NULL, *item;
-	size_t n;
-	int rc = -1;
+	sqlite3_stmt *st = db_prepare(db, CATALOG_SELECT
+				      "WHERE ?1 IS NULL OR c.id = ?1 "
+				      "ORDER BY c.id");
+	cJSON *arr = cJSON_CreateArray(), *item;
+	int step = SQLITE_DONE, rc = 0;
 
 	*out = NULL;
-	if (store_course_list(db, &list, &n))
-		return -1;
-	arr = cJSON_CreateArray();
-	if (!arr)
-		goto out;
-	for (size_t i = 0; i < n; i++) {
-		item = catalog_course_json(&list[i]);
+	if (!st || !arr)
+		rc = st ? STORE_ENOMEM : STORE_EDB;
+	if (!rc && id)
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		item = catalog_row_json(st);
 		if (!item || !cJSON_AddItemToArray(arr, item)) {
 			cJSON_Delete(item);
-			goto out;
+			rc = STORE_ENOMEM;
 		}
 	}
-	*out = cJSON_PrintUnformatted(arr);
-	rc = *out ? 0 : -1;
-out:
+	if (!rc && step != SQLITE_DONE) {
+		log_error("msg=\"catalog query failed\" error=\"%s\"",
+			  sqlite3_errmsg(db));
+		rc = STORE_EDB;
+	}
+	sqlite3_finalize(st);
 	if (rc)
-		log_error("msg=\"cannot build the catalog\"");
-	cJSON_Delete(arr);
-	store_course_list_free(list, n);
+		cJSON_Delete(arr);
+	else
+		*out = arr;
 	return rc;
+}
+
+int catalog_json(sqlite3 *db, char **out)
+{
+	cJSON *arr;
+
+	*out = NULL;
+	if (!catalog_select(db, NULL, &arr))
+		*out = cJSON_PrintUnformatted(arr);
+	cJSON_Delete(arr);
+	if (*out)
+		return 0;
+	log_error("msg=\"cannot build the catalog\"");
+	return -1;
 }
 
 int catalog_print_table(sqlite3 *db, FILE *f)
@@ -266,8 +304,12 @@ static int catalog_commit(struct catalog_publish *p, char out_rev[41])
 	c.published_at = time(NULL);
 	c.updated_at = c.published_at;
 	rc = store_publish_local(p->db, &c, p->prev);
-	if (!rc)
+	if (!rc) {
+		/* after the commit point: a failure (logged) is made good
+		 * when the course is next read */
+		apply_record_versions(p->db, p->repo, c.id);
 		return 0;
+	}
 
 	/* Someone else changed the course meanwhile; leave the ref where
 	 * the database says and let the user try again. */
@@ -317,11 +359,117 @@ out:
 	return rc;
 }
 
-int catalog_route(struct api_ctx *api, struct http_exchange *x,
-	       const struct http_request *req)
+/* ---- opening courses for self-enrollment ---- */
+
+int catalog_set_open(sqlite3 *db, const char *id, int open, int64_t now)
 {
-	(void)api;
-	(void)x;
-	(void)req;
-	return 0;
+	struct store_course c;
+	sqlite3_stmt *st;
+	int step, rc;
+
+	if ((rc = store_course_get(db, id, &c)))
+		return rc;
+	store_course_release(&c);
+	st = db_prepare(db, open ? "INSERT OR IGNORE INTO catalog_open "
+				   "(course_id, opened_at) VALUES (?1, ?2)" :
+				   "DELETE FROM catalog_open WHERE "
+				   "course_id = ?1");
+	if (!st)
+		return STORE_EDB;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (open)
+		sqlite3_bind_int64(st, 2, now);
+	step = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (step == SQLITE_DONE)
+		return 0;
+	log_error("msg=\"catalog open failed\" course=%s error=\"%s\"", id,
+		  sqlite3_errmsg(db));
+	return STORE_EDB;
+}
+
+#define CATALOG_PREFIX "/api/v1/catalog/"
+
+/* The id of /api/v1/catalog/{id}/open into out, or 0. */
+static int catalog_open_path(const char *path, char *out)
+{
+	const char *p;
+	size_t n;
+
+	if (strncmp(path, CATALOG_PREFIX, strlen(CATALOG_PREFIX)))
+		return 0;
+	p = path + strlen(CATALOG_PREFIX);
+	n = strcspn(p, "/");
+	if (!n || n > IDS_MAX || strcmp(p + n, "/open"))
+		return 0;
+	memcpy(out, p, n);
+	out[n] = 0;
+	return ids_valid(out);
+}
+
+static void catalog_send(struct http_exchange *x, int status, cJSON *v)
+{
+	char *text = v ? cJSON_PrintUnformatted(v) : NULL;
+
+	cJSON_Delete(v);
+	if (!text) {
+		http_respond_error(x, 500, "internal", "out of memory");
+		return;
+	}
+	http_respond(x, status, "application/json", text, strlen(text));
+	cJSON_free(text);
+}
+
+static void catalog_put_open(struct api_ctx *api, struct http_exchange *x,
+			     const struct http_request *req, const char *id)
+{
+	struct people_user me;
+	cJSON *body, *list = NULL;
+	const cJSON *open;
+	int rc = STORE_EINVAL;
+
+	if (auth_require(api, x, req, AUTH_ROLE(PEOPLE_ROLE_ADMIN), &me))
+		return;
+	body = cJSON_ParseWithLength((const char *)req->body, req->body_len);
+	open = cJSON_GetObjectItemCaseSensitive(body, "open");
+	if (cJSON_IsBool(open))
+		rc = catalog_set_open(api->db, id, cJSON_IsTrue(open),
+				      clock_now(api->clock));
+	if (!rc)
+		rc = catalog_select(api->db, id, &list);
+	if (rc == STORE_EINVAL) {
+		http_respond_error(x, 400, "bad_request",
+				   "the body must be {\"open\": true or "
+				   "false}");
+	} else if (rc == STORE_ENOTFOUND || (!rc && !list->child)) {
+		http_respond_error(x, 404, "not_found", "no such course");
+	} else if (rc) {
+		http_respond_error(x, 500, "internal",
+				   "the catalog cannot be changed");
+	} else {
+		log_info("msg=\"course opening set\" tenant=%s req=%llu "
+			 "course=%s open=%d by=%lld", api->tenant,
+			 (unsigned long long)req->id, id, cJSON_IsTrue(open),
+			 (long long)me.id);
+		catalog_send(x, 200, cJSON_DetachItemFromArray(list, 0));
+	}
+	cJSON_Delete(list);
+	cJSON_Delete(body);
+}
+
+int catalog_route(struct api_ctx *api, struct http_exchange *x,
+		  const struct http_request *req)
+{
+	char id[IDS_MAX + 1];
+
+	if (!catalog_open_path(req->path, id))
+		return 0;
+	if (strcmp(req->method, "PUT")) {
+		http_add_header(x, "Allow", "PUT");
+		http_respond_error(x, 405, "method_not_allowed",
+				   "method not allowed on this path");
+		return 1;
+	}
+	catalog_put_open(api, x, req, id);
+	return 1;
 }

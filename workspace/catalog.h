@@ -3,9 +3,14 @@
  * `course list` command show them, and publishing the tenant's own
  * (local) courses with `course publish`.
  *
- * Every course appears as {"id", "title", "origin", "revision"}: title
- * in the course's default language, origin "mother" or "local", revision
- * the 40-digit commit id. Lists are sorted by id.
+ * Every course appears as {"id", "title", "origin", "revision",
+ * "duration_minutes", "summary", "open"}: title and summary in the
+ * course's default language (summary null when the course has none),
+ * origin "mother" or "local", revision the 40-digit commit id, open
+ * whether learners may enroll themselves. Lists are sorted by id.
+ *
+ *   PUT /api/v1/catalog/{id}/open  (admin) {"open": bool} -> 200 the
+ *                                  entry; 400 bad body, 404 no course
  */
 #ifndef LMS_WORKSPACE_CATALOG_H
 #define LMS_WORKSPACE_CATALOG_H
@@ -14,6 +19,7 @@
 #include "workspace/api.h"
 #include <sqlite3.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "common/ids.h"
@@ -37,6 +43,10 @@ int catalog_publish(const char *data_dir, const char *dir,
 		    const char *message, char out_id[IDS_MAX + 1],
 		    char out_rev[IDS_REVISION_LEN + 1], char *err,
 		    size_t errcap);
+
+/* Opens (open 1) or closes course id for self-enrollment; 0, or
+ * STORE_ENOTFOUND when the workspace does not hold it, STORE_EDB. */
+int catalog_set_open(sqlite3 *db, const char *id, int open, int64_t now);
 
 /* Answers req when its path is one of this module's subtree of the API;
  * see api_route_fn in workspace/api.h. */

@@ -15,6 +15,7 @@
 #include "proto/proto.h"
 #include "workspace/catalog.h"
 #include "workspace/enroll.h"
+#include "workspace/import.h"
 #include "workspace/people.h"
 #include "workspace/serve.h"
 #include "workspace/store.h"
@@ -49,6 +50,10 @@ static const char main_help[] =
 	"  user add DATA EMAIL --name NAME [--role R] [--attr K=V]...\n"
 	"       [--password-stdin]      add a person\n"
 	"  user list DATA [--json]      the people of the workspace\n"
+	"  user import DATA FILE [--dry-run]\n"
+	"                               add or update people from a CSV file\n"
+	"  user invite DATA EMAIL       print a link to set a first password\n"
+	"  user reset DATA EMAIL        print a password reset link\n"
 	"  token create DATA EMAIL      an API token for scripts\n"
 	"\n"
 	"Run 'lms-workspace COMMAND --help' for more about a command.\n";
@@ -76,6 +81,7 @@ static const char main_init_help[] =
 
 static const char main_serve_help[] =
 	"Usage: lms-workspace serve DATA [--listen ADDR] [--mother ADDR]\n"
+	"                              [--web DIR]\n"
 	"\n"
 	"Runs the workspace: its HTTP API and the sync with the mother.\n"
 	"SIGTERM or SIGINT stop it cleanly; logs go to stderr.\n"
@@ -84,7 +90,9 @@ static const char main_serve_help[] =
 	"\n"
 	"  --mother ADDR        the mother's sync address for this run,\n"
 	"                       host:port or tls://host:port\n"
-	"                       (default: the one given at init)\n";
+	"                       (default: the one given at init)\n"
+	"  --web DIR            the web pages' directory (default:\n"
+	"                       $LMS_WEB_DIR, else the one built in)\n";
 
 static const char main_course_help[] =
 	"Usage: lms-workspace course list DATA [--json]\n"
@@ -217,6 +225,7 @@ static int main_serve(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'L' },
 		{ "mother", required_argument, NULL, 'M' },
+		{ "web", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -228,6 +237,7 @@ static int main_serve(int argc, char **argv)
 		switch (c) {
 		case 'L': o.listen = optarg; break;
 		case 'M': o.mother = optarg; break;
+		case 'W': o.web_dir = optarg; break;
 		case 'h': fputs(main_serve_help, stdout); return MAIN_OK;
 		default: return main_bad_option("serve", c, argv);
 		}
@@ -350,9 +360,15 @@ static const char main_user_help[] =
 	"Usage: lms-workspace user add DATA EMAIL --name NAME [--role R]\n"
 	"                              [--attr K=V]... [--password-stdin]\n"
 	"       lms-workspace user list DATA [--json]\n"
+	"       lms-workspace user invite DATA EMAIL\n"
+	"       lms-workspace user reset DATA EMAIL\n"
+	"       lms-workspace user import DATA FILE [--dry-run]\n"
 	"\n"
 	"  add    adds a person; prints the new user's id\n"
-	"  list   the people of the workspace\n";
+	"  invite prints a link that lets a person set a first password\n"
+	"  reset  prints a link that lets a person set a new password\n"
+	"  list   the people of the workspace\n"
+	"  import adds or updates people from a CSV file\n";
 
 static const char main_user_add_help[] =
 	"Usage: lms-workspace user add DATA EMAIL --name NAME [--role R]\n"
@@ -560,6 +576,152 @@ static int main_user_list(int argc, char **argv)
 	return MAIN_OK;
 }
 
+static const char main_user_import_help[] =
+	"Usage: lms-workspace user import DATA FILE [--dry-run]\n"
+	"\n"
+	"Adds or updates the people of the CSV file FILE in the workspace in\n"
+	"DATA, all or none: UTF-8, separated by ',' or ';', a first line\n"
+	"naming the columns email, name, role (optional) and attribute keys\n"
+	"(department, location ...). People are matched by email; an empty\n"
+	"attribute cell removes the attribute, an empty role keeps it. New\n"
+	"people get no password (send them an invitation). Prints how many\n"
+	"were created, updated and unchanged, or every bad line as\n"
+	"FILE:LINE: message on stderr (then nothing changed, exit 1).\n"
+	"Works while serve runs.\n"
+	"\n"
+	"  --dry-run            check and count, change nothing\n";
+
+#define MAIN_IMPORT_MAX (16u << 20) /* bytes of a CSV file */
+
+/* Prints the outcome of an import: counts, or the errors of the file. */
+static int main_import_print(const char *file, int rc, const cJSON *report)
+{
+	const cJSON *e, *errors = cJSON_GetObjectItem(report, "errors");
+
+	if (rc == 0) {
+		printf("%s%d created, %d updated, %d unchanged\n",
+		       cJSON_IsTrue(cJSON_GetObjectItem(report, "dry_run")) ?
+		       "dry run, nothing changed: " : "",
+		       cJSON_GetObjectItem(report, "created")->valueint,
+		       cJSON_GetObjectItem(report, "updated")->valueint,
+		       cJSON_GetObjectItem(report, "unchanged")->valueint);
+		return MAIN_OK;
+	}
+	cJSON_ArrayForEach(e, errors)
+		fprintf(stderr, "%s:%d: %s\n", file,
+			cJSON_GetObjectItem(e, "line")->valueint,
+			cJSON_GetObjectItem(e, "message")->valuestring);
+	return main_error("%s has errors; nothing was imported", file);
+}
+
+static int main_user_import(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct buf text = { 0 };
+	struct lms_clock clock;
+	cJSON *report = NULL;
+	sqlite3 *db = NULL;
+	int c, rc, dry_run = 0;
+
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n': dry_run = 1; break;
+		case 'h': fputs(main_user_import_help, stdout); return MAIN_OK;
+		default: return main_bad_option("user import", c, argv);
+		}
+	}
+	if (argc - optind != 2)
+		return main_usage("user import", "user import needs DATA and "
+				  "FILE");
+	if (clock_init(&clock))
+		return main_error("LMS_FAKE_NOW is not a valid time");
+	if (fs_read_file(argv[optind + 1], MAIN_IMPORT_MAX, &text))
+		return main_error("cannot read %s (at most %u bytes)",
+				  argv[optind + 1], MAIN_IMPORT_MAX);
+	rc = main_open_workspace(argv[optind], &db);
+	if (!rc) {
+		rc = import_csv(db, (const char *)text.data, text.len,
+				dry_run, clock_now(&clock), &report);
+		rc = rc && rc != IMPORT_EFILE ?
+			     main_error("cannot import: %s",
+					store_strerror(rc)) :
+			     main_import_print(argv[optind + 1], rc, report);
+	}
+	sqlite3_close_v2(db);
+	cJSON_Delete(report);
+	buf_release(&text);
+	return rc;
+}
+
+static const char main_user_invite_help[] =
+	"Usage: lms-workspace user invite DATA EMAIL\n"
+	"\n"
+	"Makes an invitation for the person with EMAIL in the workspace in\n"
+	"DATA and prints the path of its link, /#/password?token=... Opened\n"
+	"at the workspace's web address, the link lets the person set a\n"
+	"password and signs them in. It works once and for 7 days; a newer\n"
+	"invitation for the person replaces it. Works while serve runs.\n";
+
+static const char main_user_reset_help[] =
+	"Usage: lms-workspace user reset DATA EMAIL\n"
+	"\n"
+	"Makes a password reset link for the person with EMAIL in the\n"
+	"workspace in DATA and prints its path, /#/password?token=...\n"
+	"Opened at the workspace's web address, the link lets the person set\n"
+	"a new password, ends their other sessions and signs them in. It\n"
+	"works once and for 1 hour; a newer reset link replaces it. Works\n"
+	"while serve runs.\n";
+
+/* user invite, user reset: a password link of kind. */
+static int main_user_link(int argc, char **argv, enum people_link_kind kind)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *cmd = kind == PEOPLE_LINK_INVITE ? "user invite" :
+						       "user reset";
+	char url[PEOPLE_LINK_URL_MAX];
+	struct lms_clock clock;
+	sqlite3 *db = NULL;
+	int64_t expires;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(kind == PEOPLE_LINK_INVITE ?
+				      main_user_invite_help :
+				      main_user_reset_help, stdout);
+			return MAIN_OK;
+		default: return main_bad_option(cmd, c, argv);
+		}
+	}
+	if (argc - optind != 2)
+		return main_usage(cmd, "%s needs DATA and EMAIL", cmd);
+	if (clock_init(&clock))
+		return main_error("LMS_FAKE_NOW is not a valid time");
+	rc = main_open_workspace(argv[optind], &db);
+	if (rc)
+		return rc;
+	rc = people_link_create_by_email(db, argv[optind + 1], kind,
+					 clock_now(&clock), url, &expires);
+	sqlite3_close_v2(db);
+	if (rc == STORE_ENOTFOUND)
+		return main_error("no user with the email %s",
+				  argv[optind + 1]);
+	if (rc)
+		return main_error("cannot make the link: %s",
+				  store_strerror(rc));
+	printf("%s\n", url);
+	explicit_bzero(url, sizeof(url));
+	return MAIN_OK;
+}
+
 static int main_user(int argc, char **argv)
 {
 	if (argc < 2)
@@ -572,6 +734,12 @@ static int main_user(int argc, char **argv)
 		return main_user_add(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "list"))
 		return main_user_list(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "import"))
+		return main_user_import(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "invite"))
+		return main_user_link(argc - 1, argv + 1, PEOPLE_LINK_INVITE);
+	if (!strcmp(argv[1], "reset"))
+		return main_user_link(argc - 1, argv + 1, PEOPLE_LINK_RESET);
 	return main_usage("user", "unknown user command '%s'", argv[1]);
 }
 

@@ -7,13 +7,18 @@
  * manager and learner. Attributes are key/value pairs (department,
  * location ...) that later place users into groups.
  *
- * Secrets never reach the database in the clear: an API token and a
- * session id are 32 random bytes shown once as 64 hex digits; only their
- * SHA-256 is stored. A session lasts PEOPLE_SESSION_SECONDS and carries a
- * CSRF token the browser must echo on writes.
+ * Secrets never reach the database in the clear: an API token, a session
+ * id and the token of a password link are 32 random bytes shown once as
+ * 64 hex digits; only their SHA-256 is stored. A session lasts
+ * PEOPLE_SESSION_SECONDS and carries a CSRF token the browser must echo
+ * on writes. A password link (an invitation or a reset) works once and
+ * expires; the login throttle counts attempts per account and per client
+ * address (schema: workspace/people_schema.h).
  *
  * Functions take a connection from store_open() and return 0 or a
- * negative STORE_E* code (workspace/store.h), or PEOPLE_EEXISTS.
+ * negative STORE_E* code (workspace/store.h), or a PEOPLE_E* code.
+ * The HTTP paths of people and access are in workspace/people_api.c
+ * and workspace/auth.c.
  */
 #ifndef LMS_WORKSPACE_PEOPLE_H
 #define LMS_WORKSPACE_PEOPLE_H
@@ -26,7 +31,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define PEOPLE_EEXISTS (-20) /* the email is taken */
+#define PEOPLE_EEXISTS (-20)	 /* the email is taken */
+#define PEOPLE_ELASTADMIN (-21)	 /* the change would leave no admin */
+#define PEOPLE_ETHROTTLED (-22) /* too many login attempts; wait */
 
 #define PEOPLE_EMAIL_MAX 254
 #define PEOPLE_NAME_MAX 200	  /* bytes */
@@ -34,6 +41,8 @@
 #define PEOPLE_ATTR_VALUE_MAX 200 /* bytes, no control characters */
 #define PEOPLE_SECRET_LEN 64	  /* hex digits of a token or session id */
 #define PEOPLE_SESSION_SECONDS (12 * 3600)
+#define PEOPLE_PASSWORD_MIN 8 /* bytes of a password set by a person */
+#define PEOPLE_LANGUAGE_MAX 2 /* "de" or "en" */
 
 enum people_role {
 	PEOPLE_ROLE_ADMIN,
@@ -63,6 +72,9 @@ struct people_attr {
 /* 1 when key and value are within the rules above. */
 int people_attr_valid(const struct people_attr *a);
 
+/* 1 when key alone is. */
+int people_attr_key_valid(const char *key);
+
 struct people_new_user {
 	const char *email; /* as typed; normalized here */
 	const char *name;
@@ -85,7 +97,11 @@ struct people_user {
 	char name[PEOPLE_NAME_MAX + 1];
 	enum people_role role;
 	int64_t created_at;
+	char language[PEOPLE_LANGUAGE_MAX + 1]; /* "" for the default */
 };
+
+/* 1 when s is a language the pages offer: "de" or "en". */
+int people_language_valid(const char *s);
 
 /* The user with this email (any case) into out; STORE_ENOTFOUND when
  * there is none. hash (hcap bytes, may be NULL) receives the password
@@ -98,8 +114,36 @@ int people_user_by_id(sqlite3 *db, int64_t id, struct people_user *out);
 cJSON *people_user_json(const struct people_user *u);
 
 /* Every user by id as [{"id", "email", "name", "role", "attributes":
- * {k: v}, "created_at": ISO 8601}]. */
+ * {k: v}, "created_at": ISO 8601, "language": "de", "en" or null}]. */
 int people_users_json(sqlite3 *db, cJSON **out);
+
+/* One user as people_users_json lists it; STORE_ENOTFOUND when there is
+ * none. The caller deletes *out. */
+int people_user_get_json(sqlite3 *db, int64_t id, cJSON **out);
+
+/* What a change of a user sets; NULL or 0 fields stay as they are. */
+struct people_user_patch {
+	const char *name;
+	int set_role;
+	enum people_role role;
+	const struct people_attr *attrs; /* value NULL: remove the key */
+	size_t nattrs;			 /* distinct keys */
+	int set_language;
+	const char *language; /* with set_language; NULL: the default */
+	const char *password_hash; /* a new password */
+};
+
+/* Changes a user in one transaction; the triggers of migration 3 move
+ * the user between rule groups when attributes change. STORE_EINVAL for
+ * a bad value (nothing changes), STORE_ENOTFOUND for no such user,
+ * PEOPLE_ELASTADMIN when it would take the role from the last admin. */
+int people_user_update(sqlite3 *db, int64_t id,
+		       const struct people_user_patch *p);
+
+/* The password hash of a user into hash (hcap bytes), "" when the user
+ * has none; STORE_ENOTFOUND when there is no such user. */
+int people_password_hash_get(sqlite3 *db, int64_t id, char *hash,
+			     size_t hcap);
 
 /* The same as a table: ID, EMAIL, ROLE, NAME. */
 int people_users_print_table(sqlite3 *db, FILE *f);
@@ -131,9 +175,93 @@ int people_session_get(sqlite3 *db, const char *id, int64_t now,
 /* Ends a session; ending an unknown one is not an error. */
 int people_session_delete(sqlite3 *db, const char *id);
 
-/* Answers req when its path is one of this module's subtree of the API;
- * see api_route_fn in workspace/api.h. */
+/* Ends every session of the user except keep (a session id, or NULL to
+ * end them all), e.g. after a password change. */
+int people_sessions_end(sqlite3 *db, int64_t user_id, const char *keep);
+
+/* ---- password links: invitations and resets ---- */
+
+enum people_link_kind {
+	PEOPLE_LINK_INVITE, /* valid PEOPLE_INVITE_SECONDS */
+	PEOPLE_LINK_RESET,  /* valid PEOPLE_RESET_SECONDS */
+};
+
+#define PEOPLE_INVITE_SECONDS (7 * 24 * 3600)
+#define PEOPLE_RESET_SECONDS 3600
+#define PEOPLE_LINK_PATH "/#/password?token="
+#define PEOPLE_LINK_URL_MAX (sizeof(PEOPLE_LINK_PATH) + PEOPLE_SECRET_LEN)
+
+/* "invite" or "reset". */
+const char *people_link_kind_name(enum people_link_kind kind);
+
+/* Makes a link for user_id: url receives PEOPLE_LINK_PATH with the token
+ * (shown once), *expires when it stops working. An older link of the
+ * same kind for the user stops working; expired links of everyone are
+ * removed on the way. STORE_ENOTFOUND when there is no such user. */
+int people_link_create(sqlite3 *db, int64_t user_id,
+		       enum people_link_kind kind, int64_t now,
+		       char url[PEOPLE_LINK_URL_MAX], int64_t *expires);
+
+/* The same for the user with this email (any case). */
+int people_link_create_by_email(sqlite3 *db, const char *email,
+				enum people_link_kind kind, int64_t now,
+				char url[PEOPLE_LINK_URL_MAX],
+				int64_t *expires);
+
+/* The user and kind of a live link by its token; STORE_ENOTFOUND when
+ * the token is unknown, used or expired. Changes nothing. */
+int people_link_check(sqlite3 *db, const char *token, int64_t now,
+		      int64_t *user_id, enum people_link_kind *kind);
+
+/* Redeems a link in one transaction: the user's password becomes
+ * password_hash, every session of the user ends, every link of the same
+ * kind for the user is deleted (this one too), and a new session starts
+ * (id and csrf as people_session_create gives them). STORE_ENOTFOUND
+ * when the token is unknown, used or expired; then nothing changes. */
+int people_link_redeem(sqlite3 *db, const char *token,
+		       const char *password_hash, int64_t now,
+		       int64_t *user_id, char id[PEOPLE_SECRET_LEN + 1],
+		       char csrf[PEOPLE_SECRET_LEN + 1]);
+
+/* Notes that someone asked for a reset link for email, for the mail
+ * sender (not written yet) to pick up; whether such a user exists or
+ * not, the same work is done. Requests older than PEOPLE_RESET_SECONDS
+ * are dropped, and at most PEOPLE_REQUESTS_MAX are kept (the oldest go
+ * first). An invalid email is not recorded and not an error. */
+#define PEOPLE_REQUESTS_MAX 10000
+int people_reset_request(sqlite3 *db, const char *email, int64_t now);
+
+/* ---- login throttle ---- */
+
+#define PEOPLE_THROTTLE_WINDOW (15 * 60) /* seconds */
+#define PEOPLE_THROTTLE_ACCOUNT 5	 /* attempts per account */
+#define PEOPLE_THROTTLE_ADDRESS 20	 /* attempts per client address */
+#define PEOPLE_THROTTLE_ROWS 10000	 /* rows kept per kind */
+
+/* Counts a login attempt for the email typed and the client address
+ * (may be "") before the password is checked, so that attempts running
+ * at once count too. PEOPLE_ETHROTTLED with *retry_after (seconds, at
+ * least 1) when the account or the address has had its attempts in the
+ * window; the refused attempt is not counted. A window starts with the
+ * first attempt and lasts PEOPLE_THROTTLE_WINDOW; rows of past windows
+ * are removed, and beyond PEOPLE_THROTTLE_ROWS per kind the oldest go. */
+int people_throttle_attempt(sqlite3 *db, const char *email,
+			    const char *addr, int64_t now,
+			    int64_t *retry_after);
+
+/* After a successful login: the account starts afresh and the attempt
+ * is taken back from the address. */
+int people_throttle_success(sqlite3 *db, const char *email,
+			    const char *addr);
+
+/* Answers req when its path is one of this module's subtree of the API
+ * (/api/v1/users/{id}..., /api/v1/password...); see api_route_fn in
+ * workspace/api.h. In workspace/people_api.c. */
 int people_route(struct api_ctx *api, struct http_exchange *x,
-	       const struct http_request *req);
+		 const struct http_request *req);
+
+/* The handler of POST /api/v1/users (admin), in people_api.c. */
+void people_api_create(struct api_ctx *api, struct http_exchange *x,
+		       const struct http_request *req);
 
 #endif

@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "workspace/api.h"
 #include "workspace/apply.h"
+#include "workspace/coursecache.h"
 #include "workspace/store.h"
 #include "workspace/sync.h"
 
@@ -159,6 +160,7 @@ static int serve_open(struct serve *s, const struct serve_opts *o)
 	if (apply_open(&s->apply, o->data_dir))
 		return serve_fail(s, "cannot open the content repository");
 	s->api.data_dir = o->data_dir;
+	s->api.web_dir = o->web_dir ? o->web_dir : getenv("LMS_WEB_DIR");
 	if (apply_reconcile(&s->apply))
 		log_error("msg=\"some course refs could not be reconciled\" "
 			  "tenant=%s", s->settings.tenant);
@@ -167,6 +169,9 @@ static int serve_open(struct serve *s, const struct serve_opts *o)
 
 static void serve_close(struct serve *s)
 {
+	/* its statements are on s->db */
+	coursecache_free(s->api.courses);
+	s->api.courses = NULL;
 	apply_close(&s->apply);
 	sqlite3_close_v2(s->db);
 	crypto_key_free(s->key);
@@ -279,6 +284,8 @@ static int serve_start(struct serve *s)
 	s->api.clock = &s->clock;
 	s->api.db = s->db;
 	s->api.tenant = s->settings.tenant;
+	if (coursecache_new(s->api.data_dir, &s->api.courses))
+		return serve_fail(s, "out of memory");
 	if (batch_create(&s->loop, s->db, &s->api.batch))
 		return serve_fail(s, "out of memory");
 	if (http_server_start(&s->loop, s->settings.listen, NULL, api_handle,

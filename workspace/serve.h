@@ -18,6 +18,7 @@ struct serve_opts {
 	const char *data_dir;
 	const char *listen; /* NULL: the address stored at init */
 	const char *mother; /* NULL: the address stored at init */
+	const char *web_dir; /* NULL: LMS_WEB_DIR, else the compiled-in one */
 };
 
 /* Runs until stopped by a signal: 0 after a clean stop, -1 when it

@@ -145,7 +145,7 @@ lmsTest('assign: groups and users get courses with due dates',
 
 	const expected = (due) => [{
 		id: COURSE, title: held.title, revision: held.revision, due,
-		progress: { percent: 0, completed: false },
+		enrolled: false, progress: { percent: 0, completed: false },
 	}];
 	assert.match(held.revision, HEX40);
 	assert.deepEqual(await myCourses(ws, 'pia@example.org'),
@@ -163,14 +163,16 @@ lmsTest('assign: groups and users get courses with due dates',
 	const one = await request(ws, 'GET', `/api/v1/courses/${COURSE}`,
 				  { headers: pia });
 	assert.equal(one.status, 200, one.text);
-	const { lessons, ...rest } = one.json;
+	const { lessons, changes, ...rest } = one.json;
 	assert.deepEqual(rest, expected('2027-03-01')[0]);
+	assert.deepEqual(changes, []);
 	assert.deepEqual(lessons, [
 		['haende', 'text'], ['schutzausruestung', 'text'],
 		['flaechen', 'text'], ['waesche-abfall', 'text'],
 		['wissenstest', 'quiz'],
 	].map(([id, kind]) => ({ id, title: lessons.find(
-		(l) => l.id === id)?.title, kind, completed: false })));
+		(l) => l.id === id)?.title, kind, completed: false,
+		changed: false })));
 	assert.equal(lessons[0].title, 'Händehygiene');
 		const ian = await login(ws, 'ian@example.org');
 	const hidden = await request(ws, 'GET', `/api/v1/courses/${COURSE}`,

@@ -73,7 +73,7 @@ async function memberEmails(ws, auth, id) {
 	assert.equal(res.status, 200, res.text);
 	for (const m of res.json)
 		assert.deepEqual(Object.keys(m).sort(),
-				 ['email', 'id', 'name']);
+				 ['email', 'from_rule', 'id', 'name']);
 	return res.json.map((m) => m.email);
 }
 

@@ -5,7 +5,9 @@
  * them or to a group they are in at the time of reading, so a user who
  * comes to match a group's rule later has its courses, with the earliest
  * due date of all their assignments; a course read for a user has the
- * lessons of its held revision in content.git. The sources are compiled in
+ * lessons of its held revision in content.git; a user enrolls only in a
+ * course open for self-enrollment, and then has it without a due date,
+ * once however often they enroll. The sources are compiled in
  * directly, as the unit build links only the shared libraries.
  */
 #include <setjmp.h>
@@ -15,8 +17,10 @@
 #include <cmocka.h>
 
 #include "../../workspace/assign.c"
+#include "../../workspace/auth.c"
 #include "../../workspace/groups.c"
 #include "../../workspace/people.c"
+#include "../../workspace/scope.c"
 #include "../../workspace/store.c"
 
 #include "common/fs.h"
@@ -117,7 +121,8 @@ static int64_t assign_ok(sqlite3 *db, const char *json)
 	return id;
 }
 
-/* The user's courses as "id@due,id@due". */
+/* The user's courses as "id@due,id@due" (due "-" when null, a "+"
+ * after an enrolled one). */
 static const char *courses(sqlite3 *db, int64_t uid, char *out, size_t cap)
 {
 	cJSON *list, *c, *p;
@@ -135,9 +140,13 @@ static const char *courses(sqlite3 *db, int64_t uid, char *out, size_t cap)
 		assert_true(cJSON_IsFalse(cJSON_GetObjectItem(p,
 							      "completed")));
 		len += (size_t)snprintf(
-			out + len, cap - len, "%s%s@%s", len ? "," : "",
+			out + len, cap - len, "%s%s@%s%s", len ? "," : "",
 			cJSON_GetObjectItem(c, "id")->valuestring,
-			cJSON_GetObjectItem(c, "due")->valuestring);
+			cJSON_IsNull(cJSON_GetObjectItem(c, "due")) ?
+				"-" :
+				cJSON_GetObjectItem(c, "due")->valuestring,
+			cJSON_IsTrue(cJSON_GetObjectItem(c, "enrolled")) ?
+				"+" : "");
 		assert_true(len < cap);
 	}
 	cJSON_Delete(list);
@@ -247,6 +256,53 @@ static void test_direct_and_earliest_due(void **state)
 	assert_int_equal(assign_list_json(f->db, &a), 0);
 	assert_int_equal(cJSON_GetArraySize(a), 3);
 	cJSON_Delete(a);
+}
+
+static void test_enroll(void **state)
+{
+	struct fixture *f = *state;
+	int64_t ann, bob;
+	int created = -1;
+
+	ann = user(f->db, "ann@example.org", "Pflege");
+	bob = user(f->db, "bob@example.org", "Pflege");
+	assign_ok(f->db, "{\"course\": \"hygiene\", \"user\": 1, "
+			 "\"due\": \"2027-03-01\"}");
+
+	/* not open, not held: refused, nothing stored */
+	assert_int_equal(assign_enroll(f->db, bob, "privacy", NOW, &created),
+			 STORE_EINVAL);
+	assert_int_equal(assign_enroll(f->db, bob, "nope", NOW, &created),
+			 STORE_ENOTFOUND);
+	assert_courses(f->db, bob, "");
+	assert_int_equal(assign_user_has(f->db, bob, "privacy"),
+			 STORE_ENOTFOUND);
+
+	/* open: enrolled once, without a due date */
+	exec(f->db, "INSERT INTO catalog_open VALUES ('privacy', 1), "
+		    "('hygiene', 1)");
+	assert_int_equal(assign_enroll(f->db, bob, "privacy", NOW, &created),
+			 0);
+	assert_int_equal(created, 1);
+	assert_int_equal(assign_enroll(f->db, bob, "privacy", NOW, &created),
+			 0);
+	assert_int_equal(created, 0);
+	assert_courses(f->db, bob, "privacy@-+");
+	assert_int_equal(assign_user_has(f->db, bob, "privacy"), 0);
+
+	/* assigned and enrolled: the assignment's due date */
+	assert_int_equal(assign_enroll(f->db, ann, "hygiene", NOW, &created),
+			 0);
+	assert_courses(f->db, ann, "hygiene@2027-03-01+");
+
+	/* closed again: who enrolled keeps it, nobody else gets in */
+	exec(f->db, "DELETE FROM catalog_open");
+	assert_int_equal(assign_enroll(f->db, bob, "privacy", NOW, &created),
+			 0);
+	assert_int_equal(created, 0);
+	assert_int_equal(assign_enroll(f->db, ann, "privacy", NOW, &created),
+			 STORE_EINVAL);
+	assert_courses(f->db, bob, "privacy@-+");
 }
 
 static void test_bad_input_stores_nothing(void **state)
@@ -391,6 +447,7 @@ int main(void)
 		cmocka_unit_test(test_dates),
 		DB_TEST(test_group_members_at_read_time),
 		DB_TEST(test_direct_and_earliest_due),
+		DB_TEST(test_enroll),
 		DB_TEST(test_bad_input_stores_nothing),
 		DB_TEST(test_course_lessons),
 	};

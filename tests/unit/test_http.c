@@ -55,6 +55,7 @@ struct fixture {
 	char path[256];
 	char query[256];
 	char x_test[64];
+	char peer[64];
 	bool missing_is_null;
 	struct buf body;
 	uint64_t ids[8];
@@ -136,6 +137,7 @@ static void record(struct fixture *f, struct http_exchange *x,
 	snprintf(f->path, sizeof(f->path), "%s", req->path);
 	snprintf(f->query, sizeof(f->query), "%s", req->query);
 	snprintf(f->x_test, sizeof(f->x_test), "%s", v ? v : "");
+	snprintf(f->peer, sizeof(f->peer), "%s", req->peer);
 	f->missing_is_null = http_header(x, "X-Missing") == NULL;
 	buf_reset(&f->body);
 	assert_int_equal(buf_append(&f->body, req->body, req->body_len), 0);
@@ -535,6 +537,7 @@ static void test_get(void **state)
 	assert_string_equal(f->path, "/hello");
 	assert_string_equal(f->query, "");
 	assert_int_equal(f->body.len, 0);
+	assert_string_equal(f->peer, "127.0.0.1"); /* the client's address */
 	response_release(&r);
 }
 

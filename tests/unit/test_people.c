@@ -2,7 +2,11 @@
  * Unit tests of workspace/people.c: emails checked and lower-cased, one
  * user per email, attributes kept, tokens and sessions found only by the
  * secret handed out (never stored in the clear), sessions that expire
- * and end. The store and people sources are compiled in directly, as the
+ * and end; a user changed all or nothing, never losing the last admin;
+ * password links that work once, expire, replace each other and end the
+ * other sessions; reset requests kept bounded; and the bookkeeping of
+ * the login throttle (per account, per address, windows, a bounded
+ * table). The store and people sources are compiled in directly, as the
  * unit build links only the shared libraries.
  */
 #include <setjmp.h>
@@ -15,6 +19,7 @@
 #include "../../workspace/store.c"
 
 #include "common/fs.h"
+#include "common/password.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -285,6 +290,352 @@ static void test_sessions(void **state)
 	assert_int_equal(people_session_delete(f->db, "nonsense"), 0);
 }
 
+/* Runs SQL that must succeed. */
+static void exec(sqlite3 *db, const char *sql)
+{
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
+static void test_user_update(void **state)
+{
+	struct fixture *f = *state;
+	int64_t ann = add(f->db, "ann@example.com", PEOPLE_ROLE_ADMIN);
+	int64_t bob = add(f->db, "bob@example.com", PEOPLE_ROLE_LEARNER);
+	struct people_attr set[] = { { "department", "Care" },
+				     { "location", "Bonn" } };
+	struct people_attr unset[] = { { "location", NULL },
+				       { "ward", "3" } };
+	struct people_attr bad[] = { { "department", "IT" },
+				     { "Bad Key", "x" } };
+	struct people_user_patch p = { .name = "Bob B.", .set_role = 1,
+				       .role = PEOPLE_ROLE_MANAGER,
+				       .attrs = set, .nattrs = 2,
+				       .set_language = 1, .language = "de" };
+	struct people_user got;
+	char hash[PASSWORD_HASH_MAX];
+	cJSON *o, *a;
+
+	assert_int_equal(people_user_update(f->db, bob, &p), 0);
+	assert_int_equal(people_user_by_id(f->db, bob, &got), 0);
+	assert_string_equal(got.name, "Bob B.");
+	assert_int_equal(got.role, PEOPLE_ROLE_MANAGER);
+	assert_string_equal(got.language, "de");
+
+	/* null removes a key, others are set; the rest stays */
+	p = (struct people_user_patch){ .attrs = unset, .nattrs = 2,
+					.set_language = 1,
+					.password_hash = "$argon2id$y" };
+	assert_int_equal(people_user_update(f->db, bob, &p), 0);
+	assert_int_equal(people_user_get_json(f->db, bob, &o), 0);
+	a = cJSON_GetObjectItem(o, "attributes");
+	assert_int_equal(cJSON_GetArraySize(a), 2);
+	assert_string_equal(cJSON_GetObjectItem(a, "department")->valuestring,
+			    "Care");
+	assert_string_equal(cJSON_GetObjectItem(a, "ward")->valuestring, "3");
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "language")));
+	assert_string_equal(cJSON_GetObjectItem(o, "name")->valuestring,
+			    "Bob B.");
+	cJSON_Delete(o);
+	assert_int_equal(people_password_hash_get(f->db, bob, hash,
+						  sizeof(hash)), 0);
+	assert_string_equal(hash, "$argon2id$y");
+
+	/* a bad value changes nothing at all */
+	p = (struct people_user_patch){ .name = "Robert", .attrs = bad,
+					.nattrs = 2 };
+	assert_int_equal(people_user_update(f->db, bob, &p), STORE_EINVAL);
+	p = (struct people_user_patch){ .name = "Robert", .set_language = 1,
+					.language = "fr" };
+	assert_int_equal(people_user_update(f->db, bob, &p), STORE_EINVAL);
+	assert_int_equal(people_user_by_id(f->db, bob, &got), 0);
+	assert_string_equal(got.name, "Bob B.");
+	assert_int_equal(count_where(f->db, "SELECT count(*) FROM "
+				     "user_attributes WHERE value = ?1", "IT"),
+			 0);
+
+	/* the last admin keeps the role; with a second one it may go */
+	p = (struct people_user_patch){ .name = "Ann A.", .set_role = 1,
+					.role = PEOPLE_ROLE_LEARNER };
+	assert_int_equal(people_user_update(f->db, ann, &p),
+			 PEOPLE_ELASTADMIN);
+	assert_int_equal(people_user_by_id(f->db, ann, &got), 0);
+	assert_int_equal(got.role, PEOPLE_ROLE_ADMIN);
+	assert_string_equal(got.name, "Ann Example");
+	add(f->db, "cy@example.com", PEOPLE_ROLE_ADMIN);
+	assert_int_equal(people_user_update(f->db, ann, &p), 0);
+	assert_int_equal(people_user_update(f->db, ann + 99, &p),
+			 STORE_ENOTFOUND);
+}
+
+/* The token of a link path. */
+static const char *link_token(const char *url)
+{
+	assert_int_equal(strncmp(url, PEOPLE_LINK_PATH,
+				 strlen(PEOPLE_LINK_PATH)), 0);
+	assert_int_equal(strlen(url + strlen(PEOPLE_LINK_PATH)),
+			 PEOPLE_SECRET_LEN);
+	return url + strlen(PEOPLE_LINK_PATH);
+}
+
+static void test_links(void **state)
+{
+	struct fixture *f = *state;
+	int64_t ann = add(f->db, "ann@example.com", PEOPLE_ROLE_LEARNER), who;
+	char url[PEOPLE_LINK_URL_MAX], reset[PEOPLE_LINK_URL_MAX];
+	char old[PEOPLE_SECRET_LEN + 1], csrf[PEOPLE_SECRET_LEN + 1];
+	char id[PEOPLE_SECRET_LEN + 1], hash[PASSWORD_HASH_MAX];
+	enum people_link_kind kind;
+	int64_t expires;
+
+	assert_int_equal(people_link_create(f->db, ann, PEOPLE_LINK_INVITE,
+					    NOW, url, &expires), 0);
+	assert_int_equal(expires, NOW + 7 * 24 * 3600);
+	assert_int_equal(count_where(f->db, "SELECT count(*) FROM user_links"
+				     " WHERE token_hash = ?1",
+				     link_token(url)), 0);
+	assert_int_equal(people_link_check(f->db, link_token(url),
+					   expires - 1, &who, &kind), 0);
+	assert_int_equal(who, ann);
+	assert_int_equal(kind, PEOPLE_LINK_INVITE);
+	assert_int_equal(people_link_check(f->db, link_token(url), expires,
+					   &who, &kind), STORE_ENOTFOUND);
+
+	/* a reset link lasts an hour and lives beside the invitation */
+	assert_int_equal(people_link_create_by_email(f->db, "ANN@example.com",
+						     PEOPLE_LINK_RESET, NOW,
+						     reset, &expires), 0);
+	assert_int_equal(expires, NOW + 3600);
+	assert_int_equal(people_link_check(f->db, link_token(reset),
+					   NOW + 3600, &who, &kind),
+			 STORE_ENOTFOUND);
+	assert_int_equal(people_link_check(f->db, link_token(url), NOW + 60,
+					   &who, &kind), 0);
+
+	/* redeemed: the password is set, other sessions end, a session
+	 * starts, and the link is gone */
+	assert_int_equal(people_session_create(f->db, ann, NOW, old, csrf), 0);
+	assert_int_equal(people_link_redeem(f->db, link_token(url),
+					    "$argon2id$new", NOW + 60, &who,
+					    id, csrf), 0);
+	assert_int_equal(who, ann);
+	assert_int_equal(people_password_hash_get(f->db, ann, hash,
+						  sizeof(hash)), 0);
+	assert_string_equal(hash, "$argon2id$new");
+	assert_int_equal(people_session_get(f->db, old, NOW + 61, &who, csrf),
+			 STORE_ENOTFOUND);
+	assert_int_equal(people_session_get(f->db, id, NOW + 61, &who, csrf),
+			 0);
+	assert_int_equal(people_link_redeem(f->db, link_token(url),
+					    "$argon2id$again", NOW + 62, &who,
+					    id, csrf), STORE_ENOTFOUND);
+	assert_int_equal(people_password_hash_get(f->db, ann, hash,
+						  sizeof(hash)), 0);
+	assert_string_equal(hash, "$argon2id$new");
+	/* the reset link is of the other kind: it still works */
+	assert_int_equal(people_link_check(f->db, link_token(reset), NOW + 63,
+					   &who, &kind), 0);
+	assert_int_equal(kind, PEOPLE_LINK_RESET);
+
+	/* a newer link replaces the older one of its kind */
+	strcpy(old, link_token(reset));
+	assert_int_equal(people_link_create(f->db, ann, PEOPLE_LINK_RESET,
+					    NOW + 100, reset, &expires), 0);
+	assert_int_equal(people_link_check(f->db, old, NOW + 101, &who, &kind),
+			 STORE_ENOTFOUND);
+	assert_int_equal(people_link_redeem(f->db, old, "$argon2id$x",
+					    NOW + 101, &who, id, csrf),
+			 STORE_ENOTFOUND);
+
+	/* unknown users and tokens that cannot be ours */
+	assert_int_equal(people_link_create(f->db, ann + 9, PEOPLE_LINK_INVITE,
+					    NOW, url, &expires),
+			 STORE_ENOTFOUND);
+	assert_int_equal(people_link_create_by_email(f->db, "x@example.com",
+						     PEOPLE_LINK_INVITE, NOW,
+						     url, &expires),
+			 STORE_ENOTFOUND);
+	assert_int_equal(people_link_check(f->db, "", NOW, &who, &kind),
+			 STORE_ENOTFOUND);
+	assert_int_equal(people_link_check(f->db, "ZZ", NOW, &who, &kind),
+			 STORE_ENOTFOUND);
+
+	/* expired links are swept when the next one is made */
+	assert_int_equal(people_link_create(f->db, add(f->db, "bo@example.com",
+						       PEOPLE_ROLE_LEARNER),
+					    PEOPLE_LINK_INVITE, NOW + 3700,
+					    url, &expires), 0);
+	assert_int_equal(count_where(f->db, "SELECT count(*) FROM user_links "
+				     "WHERE kind = ?1", "reset"), 0);
+}
+
+static void test_sessions_end(void **state)
+{
+	struct fixture *f = *state;
+	int64_t ann = add(f->db, "ann@example.com", PEOPLE_ROLE_LEARNER), who;
+	int64_t bob = add(f->db, "bob@example.com", PEOPLE_ROLE_LEARNER);
+	char a1[PEOPLE_SECRET_LEN + 1], a2[PEOPLE_SECRET_LEN + 1];
+	char b1[PEOPLE_SECRET_LEN + 1], csrf[PEOPLE_SECRET_LEN + 1];
+
+	assert_int_equal(people_session_create(f->db, ann, NOW, a1, csrf), 0);
+	assert_int_equal(people_session_create(f->db, ann, NOW, a2, csrf), 0);
+	assert_int_equal(people_session_create(f->db, bob, NOW, b1, csrf), 0);
+	assert_int_equal(people_sessions_end(f->db, ann, a2), 0);
+	assert_int_equal(people_session_get(f->db, a1, NOW, &who, csrf),
+			 STORE_ENOTFOUND);
+	assert_int_equal(people_session_get(f->db, a2, NOW, &who, csrf), 0);
+	assert_int_equal(people_sessions_end(f->db, ann, NULL), 0);
+	assert_int_equal(people_session_get(f->db, a2, NOW, &who, csrf),
+			 STORE_ENOTFOUND);
+	assert_int_equal(people_session_get(f->db, b1, NOW, &who, csrf), 0);
+}
+
+static void test_reset_requests(void **state)
+{
+	struct fixture *f = *state;
+	char sql[160];
+
+	assert_int_equal(people_reset_request(f->db, "Ann@Example.com", NOW),
+			 0);
+	assert_int_equal(people_reset_request(f->db, "ann@example.com",
+					      NOW + 5), 0);
+	assert_int_equal(people_reset_request(f->db, "no email", NOW + 5), 0);
+	assert_int_equal(count_where(f->db, "SELECT count(*) FROM "
+				     "reset_requests WHERE email = ?1",
+				     "ann@example.com"), 1);
+	assert_int_equal(count_where(f->db, "SELECT count(*) FROM "
+				     "reset_requests WHERE ?1 IS NOT NULL",
+				     "x"), 1);
+	/* an hour later the old request is gone */
+	assert_int_equal(people_reset_request(f->db, "bob@example.com",
+					      NOW + 5 + 3600), 0);
+	assert_int_equal(count_where(f->db, "SELECT count(*) FROM "
+				     "reset_requests WHERE email = ?1",
+				     "ann@example.com"), 0);
+
+	/* a flood of emails keeps at most PEOPLE_REQUESTS_MAX, the newest */
+	snprintf(sql, sizeof(sql), "WITH RECURSIVE n (i) AS (SELECT 1 UNION "
+		 "ALL SELECT i + 1 FROM n WHERE i < %d) INSERT INTO "
+		 "reset_requests SELECT i || '@x.de', %d FROM n",
+		 PEOPLE_REQUESTS_MAX + 10, NOW + 3700);
+	exec(f->db, sql);
+	assert_int_equal(people_reset_request(f->db, "cy@example.com",
+					      NOW + 3800), 0);
+	assert_int_equal(count_where(f->db, "SELECT count(*) FROM "
+				     "reset_requests WHERE ?1 IS NOT NULL",
+				     "x"), PEOPLE_REQUESTS_MAX);
+	assert_int_equal(count_where(f->db, "SELECT count(*) FROM "
+				     "reset_requests WHERE email = ?1",
+				     "cy@example.com"), 1);
+}
+
+static int attempt(sqlite3 *db, const char *email, const char *addr,
+		   int64_t now, int64_t *retry)
+{
+	*retry = -1;
+	return people_throttle_attempt(db, email, addr, now, retry);
+}
+
+static void test_throttle_account(void **state)
+{
+	struct fixture *f = *state;
+	int64_t retry;
+
+	for (int i = 0; i < PEOPLE_THROTTLE_ACCOUNT; i++)
+		assert_int_equal(attempt(f->db, "ann@example.com", "10.0.0.1",
+					 NOW + i, &retry), 0);
+	/* the sixth is refused, from any address, in any case; refused
+	 * attempts do not prolong the window */
+	assert_int_equal(attempt(f->db, "ANN@example.com", "10.0.0.2",
+				 NOW + 100, &retry), PEOPLE_ETHROTTLED);
+	assert_int_equal(retry, PEOPLE_THROTTLE_WINDOW - 100);
+	assert_int_equal(attempt(f->db, "ann@example.com", "10.0.0.1",
+				 NOW + PEOPLE_THROTTLE_WINDOW - 1, &retry),
+			 PEOPLE_ETHROTTLED);
+	assert_int_equal(retry, 1);
+	/* another account from the same address goes on */
+	assert_int_equal(attempt(f->db, "bob@example.com", "10.0.0.1",
+				 NOW + 100, &retry), 0);
+	/* the window passes */
+	assert_int_equal(attempt(f->db, "ann@example.com", "10.0.0.1",
+				 NOW + PEOPLE_THROTTLE_WINDOW, &retry), 0);
+
+	/* a success starts the account afresh */
+	for (int i = 1; i < PEOPLE_THROTTLE_ACCOUNT; i++)
+		assert_int_equal(attempt(f->db, "ann@example.com", "10.0.0.1",
+					 NOW + PEOPLE_THROTTLE_WINDOW + i,
+					 &retry), 0);
+	assert_int_equal(people_throttle_success(f->db, "ann@example.com",
+						 "10.0.0.1"), 0);
+	for (int i = 0; i < PEOPLE_THROTTLE_ACCOUNT; i++)
+		assert_int_equal(attempt(f->db, "ann@example.com", "10.0.0.1",
+					 NOW + PEOPLE_THROTTLE_WINDOW + 10,
+					 &retry), 0);
+	assert_int_equal(attempt(f->db, "ann@example.com", "",
+				 NOW + PEOPLE_THROTTLE_WINDOW + 10, &retry),
+			 PEOPLE_ETHROTTLED);
+	/* only the hash of the email is kept */
+	assert_int_equal(count_where(f->db, "SELECT count(*) FROM "
+				     "login_failures WHERE key LIKE ?1",
+				     "%example%"), 0);
+}
+
+static void test_throttle_address(void **state)
+{
+	struct fixture *f = *state;
+	char email[32];
+	int64_t retry;
+
+	for (int i = 0; i < PEOPLE_THROTTLE_ADDRESS; i++) {
+		snprintf(email, sizeof(email), "u%d@example.com", i);
+		assert_int_equal(attempt(f->db, email, "::1", NOW + i, &retry),
+				 0);
+	}
+	assert_int_equal(attempt(f->db, "new@example.com", "::1", NOW + 30,
+				 &retry), PEOPLE_ETHROTTLED);
+	assert_int_equal(retry, PEOPLE_THROTTLE_WINDOW - 30);
+	assert_int_equal(attempt(f->db, "new@example.com", "::2", NOW + 30,
+				 &retry), 0);
+	/* a success gives its attempt back to the address */
+	assert_int_equal(people_throttle_success(f->db, "u0@example.com",
+						 "::1"), 0);
+	assert_int_equal(attempt(f->db, "new@example.com", "::1", NOW + 31,
+				 &retry), 0);
+	assert_int_equal(attempt(f->db, "new@example.com", "::1", NOW + 32,
+				 &retry), PEOPLE_ETHROTTLED);
+}
+
+static void test_throttle_bounded(void **state)
+{
+	struct fixture *f = *state;
+	char sql[200];
+	int64_t retry;
+
+	/* rows of past windows go with the next attempt */
+	assert_int_equal(attempt(f->db, "a@example.com", "10.0.0.1", NOW,
+				 &retry), 0);
+	assert_int_equal(attempt(f->db, "b@example.com", "10.0.0.2",
+				 NOW + PEOPLE_THROTTLE_WINDOW, &retry), 0);
+	assert_int_equal(count_where(f->db, "SELECT count(*) FROM "
+				     "login_failures WHERE key = ?1",
+				     "10.0.0.1"), 0);
+
+	/* an address flood keeps at most PEOPLE_THROTTLE_ROWS per kind */
+	snprintf(sql, sizeof(sql), "WITH RECURSIVE n (i) AS (SELECT 1 UNION "
+		 "ALL SELECT i + 1 FROM n WHERE i < %d) INSERT INTO "
+		 "login_failures SELECT 'address', 'f' || i, %d, 1 FROM n",
+		 PEOPLE_THROTTLE_ROWS + 50, NOW + PEOPLE_THROTTLE_WINDOW + 1);
+	exec(f->db, sql);
+	assert_int_equal(attempt(f->db, "c@example.com", "10.0.0.3",
+				 NOW + PEOPLE_THROTTLE_WINDOW + 2, &retry), 0);
+	assert_int_equal(count_where(f->db, "SELECT count(*) FROM "
+				     "login_failures WHERE kind = ?1",
+				     "address"), PEOPLE_THROTTLE_ROWS);
+	/* the newest, the one just counted, is kept */
+	assert_int_equal(count_where(f->db, "SELECT count(*) FROM "
+				     "login_failures WHERE key = ?1",
+				     "10.0.0.3"), 1);
+}
+
 #define DB_TEST(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
 
 int main(void)
@@ -297,6 +648,13 @@ int main(void)
 		DB_TEST(test_users_json),
 		DB_TEST(test_tokens),
 		DB_TEST(test_sessions),
+		DB_TEST(test_user_update),
+		DB_TEST(test_links),
+		DB_TEST(test_sessions_end),
+		DB_TEST(test_reset_requests),
+		DB_TEST(test_throttle_account),
+		DB_TEST(test_throttle_address),
+		DB_TEST(test_throttle_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
