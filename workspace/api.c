@@ -462,8 +462,8 @@ static const struct api_route api_routes[] = {
  * when no exact route matched: each answers and returns 1 for its own
  * paths, or returns 0 without touching the exchange. */
 static const api_route_fn api_subtrees[] = {
-	import_route,  people_route, groups_route, catalog_route,
-	media_route,   learn_route,  brand_route,  web_route,
+	import_route, people_route, groups_route, assign_route, catalog_route,
+	media_route,  learn_route,  brand_route,  web_route,
 };
 
 #define API_NSUBTREES (sizeof(api_subtrees) / sizeof(api_subtrees[0]))

@@ -17,6 +17,9 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
+#include "common/http.h"
+#include "workspace/api.h"
+
 /* 1 when s is a calendar date "YYYY-MM-DD" (years 1000 to 9999). */
 int assign_date_valid(const char *s);
 
@@ -86,5 +89,10 @@ int assign_user_has(sqlite3 *db, int64_t user_id, const char *course_id);
  * it is not open for self-enrollment. */
 int assign_enroll(sqlite3 *db, int64_t user_id, const char *course_id,
 		  int64_t now, int *created);
+
+/* Answers req when its path is /api/v1/assignments/{id}; see
+ * api_route_fn in workspace/api.h. */
+int assign_route(struct api_ctx *api, struct http_exchange *x,
+		 const struct http_request *req);
 
 #endif

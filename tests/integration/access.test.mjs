@@ -466,6 +466,16 @@ lmsTest('attributes move users between groups; managers act within ' +
 	assert.deepEqual(await memberEmails(ws, admin, koeln),
 			 ['lea@example.org']);
 
+	/* attributes of a user who already is in rule groups can be added
+	 * and changed: the memberships stay */
+	for (const job of ['Nurse', 'Pflegefachkraft']) {
+		const res = await request(ws, 'PATCH', `/api/v1/users/${lea}`,
+			{ headers: admin, json: { attributes: { job } } });
+		assert.equal(res.status, 200, res.text);
+		assert.equal(res.json.attributes.job, job);
+		assert.deepEqual(res.json.groups, [care, koeln]);
+	}
+
 	/* refused changes change nothing */
 	for (const [body, status, code] of [
 		['{"attributes": {"location": "Köln"}', 400, 'bad_request'],
