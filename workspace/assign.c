@@ -2,7 +2,9 @@
  * Course assignments in workspace.db (schema: migration 4 of
  * workspace/store.c). An assignment row names a course and exactly one
  * of a group or a user; the courses of a user are read through
- * group_members each time, never copied.
+ * group_members each time, never copied. An admin (or a manager within
+ * their scope) may change an assignment's due date or delete it, through
+ * /api/v1/assignments/{id}, answered here.
  */
 #include "workspace/assign.h"
 
@@ -10,9 +12,12 @@
 #include "common/db.h"
 #include "common/gitstore.h"
 #include "common/log.h"
+#include "workspace/auth.h"
 #include "workspace/people.h"
+#include "workspace/scope.h"
 #include "workspace/store.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -217,6 +222,58 @@ int assign_add_json(sqlite3 *db, const cJSON *in, int64_t now, int64_t *id,
 	if (rc)
 		db_rollback(db);
 	return rc;
+}
+
+/* ---- changing and deleting ---- */
+
+/* Runs sql (?1 the id, ?2 text or NULL) that changes at most one row:
+ * STORE_ENOTFOUND when it changed none. */
+static int assign_change_row(sqlite3 *db, const char *sql, int64_t id,
+			     const char *text, const char *what)
+{
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int step;
+
+	if (!st)
+		return STORE_EDB;
+	sqlite3_bind_int64(st, 1, id);
+	if (text)
+		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (step != SQLITE_DONE)
+		return assign_fail(db, what);
+	return sqlite3_changes(db) ? 0 : STORE_ENOTFOUND;
+}
+
+int assign_update_json(sqlite3 *db, int64_t id, const cJSON *in,
+		       const char **why)
+{
+	const cJSON *due = cJSON_GetObjectItemCaseSensitive(in, "due");
+	const cJSON *v;
+
+	*why = "the body must be a JSON object";
+	if (!cJSON_IsObject(in))
+		return STORE_EINVAL;
+	cJSON_ArrayForEach(v, in) {
+		if (strcmp(v->string, "due")) {
+			*why = "only due can be changed";
+			return STORE_EINVAL;
+		}
+	}
+	*why = "due must be a date YYYY-MM-DD";
+	if (!cJSON_IsString(due) || !assign_date_valid(due->valuestring))
+		return STORE_EINVAL;
+	*why = "no such assignment";
+	return assign_change_row(db, "UPDATE assignments SET due = ?2 "
+				     "WHERE id = ?1", id, due->valuestring,
+				 "assign_update");
+}
+
+int assign_delete(sqlite3 *db, int64_t id)
+{
+	return assign_change_row(db, "DELETE FROM assignments WHERE id = ?1",
+				 id, NULL, "assign_delete");
 }
 
 /* ---- reading ---- */
@@ -532,11 +589,157 @@ int assign_enroll(sqlite3 *db, int64_t user_id, const char *course_id,
 	return step == SQLITE_DONE ? 0 : assign_fail(db, "assign_enroll");
 }
 
+/* ---- HTTP: /api/v1/assignments/{id} ---- */
+
+#define ASSIGN_PREFIX "/api/v1/assignments/"
+#define ASSIGN_ID_MAX 9007199254740991LL /* exact in a JSON number */
+
+/* The id of /api/v1/assignments/{id} (a positive decimal without
+ * leading zeros), or 0 when path is not one. */
+static int64_t assign_path_id(const char *path)
+{
+	const char *p = path + strlen(ASSIGN_PREFIX);
+	long long id;
+	char *end;
+
+	if (strncmp(path, ASSIGN_PREFIX, strlen(ASSIGN_PREFIX)) ||
+	    *p < '1' || *p > '9')
+		return 0;
+	errno = 0;
+	id = strtoll(p, &end, 10);
+	if (errno || *end || id > ASSIGN_ID_MAX)
+		return 0;
+	return id;
+}
+
+/* Answers a failed store call: 400 with why, 404, or 500 (logged). */
+static void assign_send_error(struct api_ctx *api, struct http_exchange *x,
+			      const struct http_request *req, int rc,
+			      const char *why)
+{
+	if (rc == STORE_EINVAL) {
+		http_respond_error(x, 400, "bad_request", why);
+		return;
+	}
+	if (rc == STORE_ENOTFOUND) {
+		http_respond_error(x, 404, "not_found", "no such assignment");
+		return;
+	}
+	log_error("msg=\"assignment request failed\" tenant=%s req=%llu "
+		  "error=\"%s\"", api->tenant, (unsigned long long)req->id,
+		  store_strerror(rc));
+	http_respond_error(x, 500, "internal",
+			   "the assignment cannot be read or stored");
+}
+
+/* 1 when me may change the assignment a (its group or user is in me's
+ * scope), 0 when not, or a negative code. */
+static int assign_in_scope(sqlite3 *db, const struct people_user *me,
+			   const cJSON *a)
+{
+	const cJSON *g = cJSON_GetObjectItemCaseSensitive(a, "group");
+	const cJSON *u = cJSON_GetObjectItemCaseSensitive(a, "user");
+
+	if (cJSON_IsNumber(g))
+		return scope_group(db, me, (int64_t)g->valuedouble);
+	if (cJSON_IsNumber(u))
+		return scope_user(db, me, (int64_t)u->valuedouble);
+	return 0;
+}
+
+/*
+ * Authenticates an admin or a manager and checks that assignment id is
+ * theirs to change: 0 with the user in *me, or -1 after answering 401,
+ * 403, 404 or 500. A manager gets 403 for an unknown id as for one out
+ * of scope, so that ids outside their reach stay unknown to them.
+ */
+static int assign_may_change(struct api_ctx *api, struct http_exchange *x,
+			     const struct http_request *req, int64_t id,
+			     struct people_user *me)
+{
+	cJSON *a;
+	int rc;
+
+	if (auth_require(api, x, req,
+			 AUTH_ROLE(PEOPLE_ROLE_ADMIN) |
+				 AUTH_ROLE(PEOPLE_ROLE_MANAGER),
+			 me))
+		return -1;
+	rc = assign_get_json(api->db, id, &a);
+	if (rc == STORE_ENOTFOUND && me->role != PEOPLE_ROLE_ADMIN)
+		rc = 0; /* answered as out of scope below */
+	else if (rc == 0)
+		rc = assign_in_scope(api->db, me, a);
+	cJSON_Delete(a);
+	if (rc == 1)
+		return 0;
+	if (rc == 0)
+		http_respond_error(x, 403, "forbidden", "only assignments "
+				   "to users and groups within your groups");
+	else
+		assign_send_error(api, x, req, rc, NULL);
+	return -1;
+}
+
+static void assign_patch(struct api_ctx *api, struct http_exchange *x,
+			 const struct http_request *req, int64_t id)
+{
+	const char *why = "the body is not JSON";
+	struct people_user me;
+	cJSON *body, *a = NULL;
+	int rc = STORE_EINVAL;
+
+	if (assign_may_change(api, x, req, id, &me))
+		return;
+	body = cJSON_ParseWithLength((const char *)req->body, req->body_len);
+	if (body)
+		rc = assign_update_json(api->db, id, body, &why);
+	cJSON_Delete(body);
+	if (!rc)
+		rc = assign_get_json(api->db, id, &a);
+	if (rc) {
+		assign_send_error(api, x, req, rc, why);
+		return;
+	}
+	log_info("msg=\"assignment changed\" tenant=%s req=%llu id=%lld "
+		 "by=%lld", api->tenant, (unsigned long long)req->id,
+		 (long long)id, (long long)me.id);
+	auth_send_json(x, 200, a);
+}
+
+static void assign_del(struct api_ctx *api, struct http_exchange *x,
+		       const struct http_request *req, int64_t id)
+{
+	struct people_user me;
+	int rc;
+
+	if (assign_may_change(api, x, req, id, &me))
+		return;
+	if ((rc = assign_delete(api->db, id))) {
+		assign_send_error(api, x, req, rc, NULL);
+		return;
+	}
+	log_info("msg=\"assignment deleted\" tenant=%s req=%llu id=%lld "
+		 "by=%lld", api->tenant, (unsigned long long)req->id,
+		 (long long)id, (long long)me.id);
+	http_respond(x, 204, NULL, NULL, 0);
+}
+
 int assign_route(struct api_ctx *api, struct http_exchange *x,
 		 const struct http_request *req)
 {
-	(void)api;
-	(void)x;
-	(void)req;
-	return 0;
+	int64_t id = assign_path_id(req->path);
+
+	if (!id)
+		return 0;
+	if (!strcmp(req->method, "PATCH")) {
+		assign_patch(api, x, req, id);
+	} else if (!strcmp(req->method, "DELETE")) {
+		assign_del(api, x, req, id);
+	} else {
+		http_add_header(x, "Allow", "PATCH, DELETE");
+		http_respond_error(x, 405, "method_not_allowed",
+				   "method not allowed on this path");
+	}
+	return 1;
 }

@@ -35,6 +35,19 @@ int assign_add_json(sqlite3 *db, const cJSON *in, int64_t now, int64_t *id,
  * null, "due"}; STORE_ENOTFOUND when there is none. */
 int assign_get_json(sqlite3 *db, int64_t id, cJSON **out);
 
+/* Changes the due date of assignment id from {"due": "YYYY-MM-DD"}, the
+ * only field allowed. STORE_EINVAL for another body, with a message for
+ * the client in *why (static); STORE_ENOTFOUND when there is no such
+ * assignment. Nothing changes on an error. */
+int assign_update_json(sqlite3 *db, int64_t id, const cJSON *in,
+		       const char **why);
+
+/* Deletes assignment id. Its course leaves the lists of those it
+ * reached, unless another assignment or an enrollment still gives it to
+ * them; their progress stays recorded. STORE_ENOTFOUND when there is no
+ * such assignment. */
+int assign_delete(sqlite3 *db, int64_t id);
+
 /* Every assignment by id, each as assign_get_json gives it. */
 int assign_list_json(sqlite3 *db, cJSON **out);
 
@@ -90,8 +103,10 @@ int assign_user_has(sqlite3 *db, int64_t user_id, const char *course_id);
 int assign_enroll(sqlite3 *db, int64_t user_id, const char *course_id,
 		  int64_t now, int *created);
 
-/* Answers req when its path is /api/v1/assignments/{id}; see
- * api_route_fn in workspace/api.h. */
+/* Answers req when its path is /api/v1/assignments/{id}: PATCH {"due"}
+ * -> 200 the assignment, DELETE -> 204, for admins, and for managers
+ * when the assignment's group or user is in their scope
+ * (workspace/scope.h); see api_route_fn in workspace/api.h. */
 int assign_route(struct api_ctx *api, struct http_exchange *x,
 		 const struct http_request *req);
 

@@ -7,7 +7,11 @@
  * due date of all their assignments; a course read for a user has the
  * lessons of its held revision in content.git; a user enrolls only in a
  * course open for self-enrollment, and then has it without a due date,
- * once however often they enroll. The sources are compiled in
+ * once however often they enroll. A due date changes only to a real
+ * date and only from a body naming nothing else; deleting an assignment
+ * takes its course from those it reached, unless another assignment
+ * still gives it to them; an unknown id is "not found" for both, and a
+ * refused change changes nothing. The sources are compiled in
  * directly, as the unit build links only the shared libraries.
  */
 #include <setjmp.h>
@@ -355,6 +359,117 @@ static void test_bad_input_stores_nothing(void **state)
 	assert_non_null(strstr(why, "exactly one"));
 }
 
+/* assign_update_json on JSON text; *why the message. */
+static int update(sqlite3 *db, int64_t id, const char *json,
+		  const char **why)
+{
+	cJSON *in = cJSON_Parse(json);
+	int rc;
+
+	assert_non_null(in);
+	*why = NULL;
+	rc = assign_update_json(db, id, in, why);
+	cJSON_Delete(in);
+	return rc;
+}
+
+/* The due date of assignment id as stored. */
+static const char *due_of(sqlite3 *db, int64_t id, char *out, size_t cap)
+{
+	cJSON *a;
+
+	assert_int_equal(assign_get_json(db, id, &a), 0);
+	snprintf(out, cap, "%s",
+		 cJSON_GetObjectItem(a, "due")->valuestring);
+	cJSON_Delete(a);
+	return out;
+}
+
+static void test_change_due(void **state)
+{
+	static const char *const bad[] = {
+		"[]",
+		"{}",
+		"{\"due\": \"2027-02-30\"}",
+		"{\"due\": \"1.4.2027\"}",
+		"{\"due\": 20270401}",
+		"{\"due\": null}",
+		"{\"due\": \"2027-04-01\", \"course\": \"privacy\"}",
+		"{\"due\": \"2027-04-01\", \"group\": 1}",
+	};
+	struct fixture *f = *state;
+	int64_t ann, id;
+	const char *why;
+	char due[16];
+
+	ann = user(f->db, "ann@example.org", "Pflege");
+	group(f->db, "{\"name\": \"Pflege\", \"rule\": "
+		     "{\"department\": \"Pflege\"}}");
+	id = assign_ok(f->db, "{\"course\": \"hygiene\", \"group\": 1, "
+			      "\"due\": \"2027-03-01\"}");
+
+	assert_int_equal(update(f->db, id, "{\"due\": \"2027-04-01\"}",
+				&why), 0);
+	assert_string_equal(due_of(f->db, id, due, sizeof(due)),
+			    "2027-04-01");
+	assert_courses(f->db, ann, "hygiene@2027-04-01");
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(update(f->db, id, bad[i], &why),
+				 STORE_EINVAL);
+		assert_non_null(why);
+	}
+	assert_string_equal(due_of(f->db, id, due, sizeof(due)),
+			    "2027-04-01");
+	assert_int_equal(update(f->db, id, "{\"due\": \"2027-02-30\"}",
+				&why), STORE_EINVAL);
+	assert_non_null(strstr(why, "YYYY-MM-DD"));
+	assert_int_equal(update(f->db, id, "{\"user\": 1}", &why),
+			 STORE_EINVAL);
+	assert_non_null(strstr(why, "only due"));
+
+	/* an unknown id is not found, and no other row changes */
+	assert_int_equal(update(f->db, id + 1, "{\"due\": \"2028-01-01\"}",
+				&why), STORE_ENOTFOUND);
+	assert_courses(f->db, ann, "hygiene@2027-04-01");
+	assert_int_equal(count(f->db), 1);
+}
+
+static void test_delete(void **state)
+{
+	struct fixture *f = *state;
+	int64_t ann, bob, to_group, to_ann;
+	cJSON *a;
+
+	ann = user(f->db, "ann@example.org", "Pflege");
+	bob = user(f->db, "bob@example.org", "Pflege");
+	group(f->db, "{\"name\": \"Pflege\", \"rule\": "
+		     "{\"department\": \"Pflege\"}}");
+	to_group = assign_ok(f->db, "{\"course\": \"hygiene\", "
+				    "\"group\": 1, \"due\": \"2027-03-01\"}");
+	to_ann = assign_ok(f->db, "{\"course\": \"hygiene\", "
+				  "\"user\": 1, \"due\": \"2027-06-01\"}");
+	assert_courses(f->db, ann, "hygiene@2027-03-01");
+	assert_courses(f->db, bob, "hygiene@2027-03-01");
+
+	/* the group's assignment goes: Ann keeps her own, Bob has none */
+	assert_int_equal(assign_delete(f->db, to_group), 0);
+	assert_courses(f->db, ann, "hygiene@2027-06-01");
+	assert_courses(f->db, bob, "");
+	assert_int_equal(assign_get_json(f->db, to_group, &a),
+			 STORE_ENOTFOUND);
+	assert_null(a);
+
+	/* a second delete of the same id, and an unknown one */
+	assert_int_equal(assign_delete(f->db, to_group), STORE_ENOTFOUND);
+	assert_int_equal(assign_delete(f->db, 999), STORE_ENOTFOUND);
+	assert_int_equal(count(f->db), 1);
+
+	assert_int_equal(assign_delete(f->db, to_ann), 0);
+	assert_courses(f->db, ann, "");
+	assert_int_equal(count(f->db), 0);
+}
+
 /* deploy/courses/ID of the checkout, from this file's path. */
 static char *sample_dir(const char *id)
 {
@@ -449,6 +564,8 @@ int main(void)
 		DB_TEST(test_direct_and_earliest_due),
 		DB_TEST(test_enroll),
 		DB_TEST(test_bad_input_stores_nothing),
+		DB_TEST(test_change_due),
+		DB_TEST(test_delete),
 		DB_TEST(test_course_lessons),
 	};
 

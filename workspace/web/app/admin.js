@@ -1,421 +1,21 @@
 /*
- * The admin's pages: users (with invitation links), groups (a tree with
- * rules and members), assignments, the CSV import of users and the
- * academy's branding. Each page loads what it shows from the API and
- * reloads after a change; errors are shown in the page.
+ * The admin's pages: assignments (with changing a due date and deleting
+ * one), which courses are open for self-enrollment, the CSV import of
+ * users and the academy's branding; the users and groups pages live in
+ * admin-users.js and admin-groups.js. Each page loads what it shows
+ * from the API; errors are shown in the page.
  */
 
 import { api } from './api.js';
 import { applyBrand, brand } from './brand.js';
-import { dateEl, errorBox, errorText, field, flash, h, heading,
-	 liveRegion, replace, say, setFlash, uid } from './dom.js';
+import { dateEl, errorText, field, flash, h, liveRegion, replace, say,
+	 setFlash, uid } from './dom.js';
 import { lang, t } from './i18n.js';
+import { deleteButton, frame, namedForm, submitting,
+	 table } from './admin-kit.js';
 
-const PAGES = [
-	['users', 'admin.users'],
-	['groups', 'admin.groups'],
-	['assignments', 'admin.assignments'],
-	['enrollment', 'admin.enrollment'],
-	['import', 'admin.import'],
-	['branding', 'admin.branding'],
-];
-
-function subnav(at) {
-	return h('nav', { class: 'subnav', 'aria-label': t('admin.nav') },
-		 h('ul', {}, PAGES.map(([id, key]) => h('li', {},
-			h('a', { href: `#/admin/${id}`,
-				 'aria-current': id === at ? 'page' : null },
-			  t(key))))));
-}
-
-/* The frame of an admin page: sub-navigation, heading, then parts. */
-function frame(ctx, at, title, ...parts) {
-	ctx.title(title);
-	replace(ctx.main, subnav(at), heading(title), ...parts);
-}
-
-/* A form with a heading of its own, named by it. */
-function namedForm(title, ...parts) {
-	const id = uid('form');
-
-	return h('form', { class: 'panel', 'aria-labelledby': id },
-		 h('h2', { id }, title), ...parts);
-}
-
-/* A table: columns [[label, cell(row) -> node|text]], stacked on narrow
- * screens with the column name before each cell. */
-function table(caption, columns, rows) {
-	return h('div', { class: 'table-wrap' },
-		 h('table', { class: 'data stack' },
-		   h('caption', { class: 'visually-hidden' }, caption),
-		   h('thead', {}, h('tr', {}, columns.map(([label]) =>
-			h('th', { scope: 'col' }, label)))),
-		   h('tbody', {}, rows.map((r) => h('tr', {},
-			columns.map(([label, cell]) =>
-				h('td', { 'data-label': label },
-				  cell(r))))))));
-}
-
-/* Runs fn with the submit button disabled (focus stays where it was);
- * errors go to out. */
-async function submitting(form, out, fn) {
-	const button = form.querySelector('button[type="submit"]');
-	const focused = document.activeElement;
-
-	if (button)
-		button.disabled = true;
-	try {
-		await fn();
-	} catch (err) {
-		say(out, errorText(err), 'error');
-	} finally {
-		if (button)
-			button.disabled = false;
-		if (focused?.isConnected &&
-		    document.activeElement === document.body)
-			focused.focus();
-	}
-}
-
-function roleName(role) {
-	return t(`role.${role}`);
-}
-
-function roleSelect() {
-	return h('select', { name: 'role' },
-		 ['learner', 'manager', 'admin'].map((r) =>
-			h('option', { value: r }, roleName(r))));
-}
-
-/* "key=value" lines into an object; throws on a line without "=". */
-function parseAttributes(text) {
-	const out = {};
-
-	for (const line of text.split('\n').map((l) => l.trim())) {
-		if (!line)
-			continue;
-		const at = line.indexOf('=');
-		if (at < 1)
-			throw new Error(t('users.attrLine', { line }));
-		out[line.slice(0, at).trim()] = line.slice(at + 1).trim();
-	}
-	return out;
-}
-
-/* ---- users ---- */
-
-/* The button's name is "Invite"; the row's email describes it. */
-function inviteCell(u, panel) {
-	return h('button', { type: 'button',
-			     'aria-describedby': `user-email-${u.id}`,
-			     onclick: () => invite(u, panel) },
-		 t('users.invite'));
-}
-
-async function invite(u, panel) {
-	const out = liveRegion();
-
-	panel.className = 'panel';
-	replace(panel, out);
-	try {
-		const r = await api('POST', `/api/v1/users/${u.id}/invitation`);
-		const link = new URL(r.url, location.origin).href;
-		const input = h('input', { type: 'text', readonly: true,
-					   value: link });
-		const copy = h('button', { type: 'button' }, t('users.copy'));
-
-		copy.addEventListener('click', async () => {
-			input.select();
-			try {
-				await navigator.clipboard.writeText(link);
-				say(out, t('users.copied'), 'ok');
-			} catch {
-				say(out, t('users.copyByHand'), 'info');
-			}
-		});
-		replace(panel,
-			h('h2', {}, t('users.inviteFor', { email: u.email })),
-			field(t('users.inviteLink'), input,
-			      r.expires ? t('users.expires', {
-				      when: new Date(r.expires)
-					      .toLocaleString(lang()) }) :
-				      null),
-			h('div', { class: 'copy-link' }, copy), out);
-		input.focus();
-		input.select();
-	} catch (err) {
-		say(out, errorText(err), 'error');
-	}
-}
-
-function newUserForm(ctx) {
-	const email = h('input', { type: 'email', required: true,
-				   autocomplete: 'off' });
-	const name = h('input', { type: 'text', required: true,
-				  maxlength: 200, autocomplete: 'off' });
-	const role = roleSelect();
-	const attrs = h('textarea', { rows: 3 });
-	const out = liveRegion();
-	const form = namedForm(t('users.new'),
-			       h('div', { class: 'row' },
-				 field(t('field.email'), email),
-				 field(t('field.name'), name),
-				 field(t('field.role'), role)),
-			       field(t('users.attributes'), attrs,
-				     t('users.attributesHint')),
-			       h('button', { type: 'submit',
-					     class: 'primary' },
-				 t('users.create')),
-			       out);
-
-	form.addEventListener('submit', (ev) => {
-		ev.preventDefault();
-		submitting(form, out, async () => {
-			const body = { email: email.value.trim(),
-				       name: name.value.trim(),
-				       role: role.value };
-			const a = parseAttributes(attrs.value);
-
-			if (Object.keys(a).length)
-				body.attributes = a;
-			const u = await api('POST', '/api/v1/users', body);
-			setFlash(t('users.created',
-				   { email: u.email ?? body.email }));
-			ctx.rerender();
-		});
-	});
-	return form;
-}
-
-export async function adminUsersPage(ctx) {
-	let users, groups = [], failure = null;
-
-	try {
-		[users, groups] = await Promise.all([
-			api('GET', '/api/v1/users'),
-			api('GET', '/api/v1/groups').catch(() => []),
-		]);
-	} catch (err) {
-		failure = err;
-	}
-	if (!ctx.current())
-		return;
-	const names = new Map(groups.map((g) => [g.id, g.name]));
-	const panel = h('div', { class: 'panel-slot' });
-	const attrText = (u) => Object.entries(u.attributes ?? {})
-		.map(([k, v]) => `${k}=${v}`).join(', ');
-
-	frame(ctx, 'users', t('admin.users'), flash(),
-	      failure ? errorBox(failure) :
-		table(t('admin.users'), [
-			[t('field.name'), (u) => u.name],
-			[t('field.email'), (u) => h('span', {
-				id: `user-email-${u.id}` }, u.email)],
-			[t('field.role'), (u) => roleName(u.role)],
-			[t('users.attributes'), attrText],
-			[t('admin.groups'), (u) => (u.groups ?? [])
-				.map((g) => names.get(g) ?? g).join(', ')],
-			[t('users.actions'), (u) => inviteCell(u, panel)],
-		], users),
-	      panel, newUserForm(ctx));
-}
-
-/* ---- groups ---- */
-
-function groupTree(groups, onOpen) {
-	const kids = new Map();
-
-	for (const g of groups) {
-		const p = g.parent ?? null;
-		if (!kids.has(p))
-			kids.set(p, []);
-		kids.get(p).push(g);
-	}
-	const known = new Set(groups.map((g) => g.id));
-	const branch = (parent) => h('ul', { class: parent === null ?
-					     'tree' : null },
-		(kids.get(parent) ?? []).map((g) => h('li', {},
-			h('button', { type: 'button', class: 'link',
-				      onclick: () => onOpen(g) }, g.name),
-			' ',
-			h('span', { class: 'meta' },
-			  t(g.member_count === 1 ? 'groups.member1' :
-			    'groups.members', { n: g.member_count ?? 0 })),
-			kids.has(g.id) ? branch(g.id) : null)));
-
-	/* groups whose parent is unknown show at the top */
-	for (const g of groups)
-		if (g.parent !== null && g.parent !== undefined &&
-		    !known.has(g.parent))
-			kids.get(null)?.push(g) ?? kids.set(null, [g]);
-	return branch(null);
-}
-
-function ruleRow(rows) {
-	const key = h('input', { type: 'text', autocomplete: 'off' });
-	const value = h('input', { type: 'text', autocomplete: 'off' });
-	const row = h('div', { class: 'rule-row' },
-		      field(t('groups.attribute'), key),
-		      field(t('groups.value'), value));
-	const remove = h('button', { type: 'button', class: 'remove' },
-			 t('groups.removeCondition'));
-
-	remove.addEventListener('click', () => {
-		row.remove();
-		rows.querySelector('input')?.focus();
-	});
-
-	row.append(remove);
-	row.ruleValue = () => [key.value.trim(), value.value.trim()];
-	return row;
-}
-
-function newGroupForm(ctx, groups) {
-	const name = h('input', { type: 'text', required: true,
-				  autocomplete: 'off' });
-	const parent = h('select', {},
-			 h('option', { value: '' }, t('groups.noParent')),
-			 groups.map((g) => h('option', { value: g.id },
-					     g.name)));
-	const rows = h('div', { class: 'rules' });
-	const add = h('button', { type: 'button' }, t('groups.addCondition'));
-	const out = liveRegion();
-	const form = namedForm(t('groups.new'),
-			       field(t('field.name'), name),
-			       field(t('groups.parent'), parent),
-			       h('fieldset', {},
-				 h('legend', {}, t('groups.rule')),
-				 h('p', { class: 'hint' },
-				   t('groups.ruleHint')),
-				 rows, add),
-			       h('button', { type: 'submit',
-					     class: 'primary' },
-				 t('groups.create')),
-			       out);
-
-	rows.append(ruleRow(rows));
-	add.addEventListener('click', () => {
-		const row = ruleRow(rows);
-		rows.append(row);
-		row.querySelector('input').focus();
-	});
-	form.addEventListener('submit', (ev) => {
-		ev.preventDefault();
-		const rule = {};
-
-		for (const row of rows.children) {
-			const [k, v] = row.ruleValue();
-			if (k)
-				rule[k] = v;
-		}
-		submitting(form, out, async () => {
-			await api('POST', '/api/v1/groups', {
-				name: name.value.trim(),
-				parent: parent.value ? Number(parent.value) :
-					null,
-				rule,
-			});
-			setFlash(t('groups.created',
-				   { name: name.value.trim() }));
-			ctx.rerender();
-		});
-	});
-	return form;
-}
-
-async function groupMembers(id) {
-	try {
-		const g = await api('GET', `/api/v1/groups/${id}`);
-		return { group: g, members: g.members ?? [] };
-	} catch (err) {
-		if (err.status !== 404 && err.status !== 405)
-			throw err;
-	}
-	return { group: null,
-		 members: await api('GET', `/api/v1/groups/${id}/members`) };
-}
-
-async function openGroup(ctx, g, panel) {
-	const out = liveRegion();
-
-	panel.className = 'panel';
-	replace(panel, h('h2', { tabindex: '-1' }, g.name), out);
-	panel.querySelector('h2').focus();
-	let data;
-	try {
-		data = await groupMembers(g.id);
-	} catch (err) {
-		say(out, errorText(err), 'error');
-		return;
-	}
-	const rule = Object.entries(g.rule ?? data.group?.rule ?? {});
-	const who = h('input', { type: 'text', required: true,
-				 autocomplete: 'off' });
-	const addForm = h('form', {},
-			  field(t('groups.addWho'), who),
-			  h('button', { type: 'submit' },
-			    t('groups.addMember')));
-	const reopen = () => openGroup(ctx, g, panel);
-
-	addForm.addEventListener('submit', (ev) => {
-		ev.preventDefault();
-		submitting(addForm, out, async () => {
-			const v = who.value.trim();
-			await api('POST', `/api/v1/groups/${g.id}/members`,
-				  { user: /^\d+$/.test(v) ? Number(v) : v });
-			await reopen();
-		});
-	});
-	const remove = (m) => m.from_rule === false ?
-		h('button', { type: 'button', class: 'danger',
-			      'aria-label': `${t('groups.removeMember')}: ${
-				      m.email}`,
-			      onclick: () => submitting(addForm, out,
-				async () => {
-					await api('DELETE', `/api/v1/groups/${
-						g.id}/members/${m.id}`);
-					await reopen();
-				}) }, t('groups.removeMember')) :
-		t('groups.byRule');
-	const del = h('button', { type: 'button', class: 'danger' },
-		      t('groups.delete'));
-
-	del.addEventListener('click', () => {
-		if (!confirm(t('groups.confirmDelete', { name: g.name })))
-			return;
-		submitting(addForm, out, async () => {
-			await api('DELETE', `/api/v1/groups/${g.id}`);
-			ctx.rerender();
-		});
-	});
-	replace(panel, h('h2', { tabindex: '-1' }, g.name),
-		h('p', {}, rule.length ?
-		  `${t('groups.rule')}: ${rule.map(([k, v]) =>
-			`${k} = ${v}`).join(', ')}` : t('groups.noRule')),
-		table(t('groups.memberList'), [
-			[t('field.name'), (m) => m.name],
-			[t('field.email'), (m) => m.email],
-			[t('users.actions'), remove],
-		], data.members),
-		addForm, h('div', { class: 'buttons' }, del), out);
-	panel.querySelector('h2').focus();
-}
-
-export async function adminGroupsPage(ctx) {
-	const groups = await api('GET', '/api/v1/groups');
-
-	if (!ctx.current())
-		return;
-	const panel = h('section', { class: 'panel-slot' });
-
-	frame(ctx, 'groups', t('admin.groups'), flash(),
-	      h('section', { 'aria-labelledby': 'tree-h' },
-		h('h2', { id: 'tree-h' }, t('groups.list')),
-		groups.length ? groupTree(groups,
-					  (g) => openGroup(ctx, g, panel)) :
-			h('p', {}, t('groups.empty'))),
-	      panel, newGroupForm(ctx, groups));
-}
+export { adminUsersPage } from './admin-users.js';
+export { adminGroupsPage } from './admin-groups.js';
 
 /* ---- assignments ---- */
 
@@ -493,6 +93,112 @@ function openCourses(catalog) {
 		 h('p', { class: 'hint' }, t('assign.openHint')), boxes, out);
 }
 
+/* The names of an assignment's row: its course and to whom. */
+function assignmentNames(catalog, groups, users) {
+	const courseName = new Map(catalog.map((c) => [c.id, c.title]));
+	const groupName = new Map(groups.map((g) => [g.id, g.name]));
+	const userName = new Map(users.map((u) => [u.id, u.email]));
+
+	return {
+		course: (a) => courseName.get(a.course) ?? a.course,
+		to: (a) => a.group !== null && a.group !== undefined ?
+			`${t('assign.group')}: ${groupName.get(a.group) ??
+					       a.group}` :
+			`${t('assign.user')}: ${userName.get(a.user) ??
+					      a.user}`,
+	};
+}
+
+/*
+ * The actions of an assignment's row: "Change due date" opens a small
+ * form in place, "Delete" asks once more. out takes the messages;
+ * gone(a) runs once the assignment is deleted.
+ */
+function assignmentActions(a, names, out, gone) {
+	const about = `assign-course-${a.id} assign-to-${a.id}`;
+	const cell = h('div', { class: 'buttons' });
+	const change = h('button', { type: 'button', class: 'change-due',
+				     'aria-describedby': about },
+			 t('assign.changeDue'));
+	const question = t('assign.reallyDelete', { course: names.course(a),
+						    to: names.to(a) });
+	const del = deleteButton(t('assign.delete'), about, out, question,
+				 async () => {
+		await api('DELETE', `/api/v1/assignments/${a.id}`);
+		say(out, t('assign.deleted', { course: names.course(a),
+					       to: names.to(a) }), 'ok');
+		gone(a);
+	});
+	const open = () => {
+		const due = h('input', { type: 'date', required: true,
+					 value: a.due });
+		const cancel = h('button', { type: 'button' },
+				 t('admin.cancel'));
+		const form = h('form', { class: 'due-form',
+					 'aria-describedby': about },
+			       field(t('assign.newDue'), due),
+			       h('div', { class: 'buttons' },
+				 h('button', { type: 'submit',
+					       class: 'primary' },
+				   t('assign.saveDue')), cancel));
+		const shut = () => {
+			replace(cell, change, del);
+			change.focus();
+		};
+
+		cancel.addEventListener('click', shut);
+		form.addEventListener('submit', (ev) => {
+			ev.preventDefault();
+			submitting(form, out, async () => {
+				const r = await api('PATCH',
+					`/api/v1/assignments/${a.id}`,
+					{ due: due.value });
+				a.due = r.due;
+				replace(document.getElementById(
+					`assign-due-${a.id}`),
+					dateEl(r.due, lang()));
+				shut();
+				say(out, t('assign.dueSaved', {
+					course: names.course(a),
+					to: names.to(a),
+					due: dateEl(r.due, lang())
+						.textContent }), 'ok');
+			});
+		});
+		replace(cell, form);
+		due.focus();
+	};
+
+	change.addEventListener('click', open);
+	return replace(cell, change, del);
+}
+
+/* The list of assignments with their actions, or a line saying there
+ * are none; listHeading takes focus after a deletion. */
+function assignmentList(list, names, out, listHeading) {
+	const slot = h('div', {});
+	const gone = (a) => {
+		list = list.filter((x) => x !== a);
+		document.getElementById(`assign-row-${a.id}`)?.remove();
+		if (!list.length)
+			replace(slot, h('p', {}, t('assign.empty')));
+		listHeading.focus();
+	};
+
+	replace(slot, list.length ? table(t('assign.list'), [
+		[t('assign.course'), (a) => h('span', {
+			id: `assign-course-${a.id}` }, names.course(a))],
+		[t('assign.to'), (a) => h('span', {
+			id: `assign-to-${a.id}` }, names.to(a))],
+		[t('assign.due'), (a) => h('span', {
+			id: `assign-due-${a.id}` }, dateEl(a.due, lang()))],
+		[t('users.actions'), (a) => assignmentActions(a, names, out,
+							      gone)],
+	], list, (a) => `assign-row-${a.id}`) :
+		h('p', {}, t('assign.empty')));
+	return slot;
+}
+
 export async function adminAssignmentsPage(ctx) {
 	const [list, catalog, groups, users] = await Promise.all([
 		api('GET', '/api/v1/assignments'),
@@ -503,24 +209,14 @@ export async function adminAssignmentsPage(ctx) {
 
 	if (!ctx.current())
 		return;
-	const courseName = new Map(catalog.map((c) => [c.id, c.title]));
-	const groupName = new Map(groups.map((g) => [g.id, g.name]));
-	const userName = new Map(users.map((u) => [u.id, u.email]));
+	const names = assignmentNames(catalog, groups, users);
+	const out = liveRegion();
+	const listHeading = h('h2', { tabindex: '-1' }, t('assign.list'));
 
 	frame(ctx, 'assignments', t('admin.assignments'), flash(),
 	      assignForm(ctx, catalog, groups),
-	      h('h2', {}, t('assign.list')),
-	      list.length ? table(t('assign.list'), [
-		      [t('assign.course'), (a) => courseName.get(a.course) ??
-		       a.course],
-		      [t('assign.to'), (a) => a.group !== null &&
-		       a.group !== undefined ?
-			      `${t('assign.group')}: ${groupName.get(a.group) ??
-						     a.group}` :
-			      `${t('assign.user')}: ${userName.get(a.user) ??
-						    a.user}`],
-		      [t('assign.due'), (a) => dateEl(a.due, lang())],
-	      ], list) : h('p', {}, t('assign.empty')));
+	      listHeading, out,
+	      assignmentList(list, names, out, listHeading));
 }
 
 /* Courses open for self-enrollment; its own page, since the course

@@ -111,6 +111,9 @@ export default {
 	'admin.enrollment': 'Selbsteinschreibung',
 	'admin.import': 'CSV-Import',
 	'admin.branding': 'Erscheinungsbild',
+	'admin.close': 'Schließen',
+	'admin.cancel': 'Abbrechen',
+	'admin.confirmDelete': 'Löschen bestätigen',
 
 	'users.new': 'Neuer Benutzer',
 	'users.create': 'Benutzer anlegen',
@@ -127,6 +130,18 @@ export default {
 	'users.copy': 'Link kopieren',
 	'users.copied': 'Link kopiert.',
 	'users.copyByHand': 'Der Link ist markiert: mit Strg+C kopieren.',
+	'users.edit': 'Bearbeiten',
+	'users.editTitle': 'Benutzer bearbeiten',
+	'users.attribute': 'Merkmal',
+	'users.value': 'Wert',
+	'users.attrHint': 'Regelgruppen folgen den Merkmalen sofort.',
+	'users.addAttribute': 'Merkmal hinzufügen',
+	'users.removeAttribute': 'Merkmal entfernen',
+	'users.attrIncomplete': 'Bitte Merkmal und Wert ausfüllen oder ' +
+		'die Zeile entfernen ({key}).',
+	'users.save': 'Benutzer speichern',
+	'users.saved': '{email} gespeichert. Gruppen: {groups}.',
+	'users.noGroups': 'keine',
 
 	'groups.list': 'Alle Gruppen',
 	'groups.empty': 'Noch keine Gruppen.',
@@ -142,18 +157,27 @@ export default {
 	'groups.value': 'Wert',
 	'groups.addCondition': 'Bedingung hinzufügen',
 	'groups.removeCondition': 'Bedingung entfernen',
+	'groups.edit': 'Bearbeiten',
+	'groups.editTitle': 'Gruppe bearbeiten',
+	'groups.save': 'Gruppe speichern',
+	'groups.saved': 'Gruppe {name} gespeichert. Mitglieder jetzt: {n}.',
+	'groups.reallyDelete': 'Gruppe {name} löschen? Untergruppen ' +
+		'rücken auf, ihre Zuweisungen enden. Bestätigen oder ' +
+		'abbrechen.',
+	'groups.deleted': 'Gruppe {name} gelöscht. Untergruppen sind ' +
+		'aufgerückt, ihre Zuweisungen beendet.',
+	'groups.memberEmail': 'E-Mail des Mitglieds',
+	'groups.noMembers': 'Noch keine Mitglieder.',
+	'groups.membership': 'Mitgliedschaft',
+	'groups.added': '{email} von Hand hinzugefügt.',
+	'groups.removed': '{email} entfernt.',
 	'groups.create': 'Gruppe anlegen',
 	'groups.created': 'Gruppe {name} angelegt.',
-	'groups.noRule': 'Keine Regel: Mitglieder werden von Hand ' +
-		'hinzugefügt.',
 	'groups.memberList': 'Mitglieder',
-	'groups.addWho': 'E-Mail oder Nummer der Person',
 	'groups.addMember': 'Mitglied hinzufügen',
 	'groups.removeMember': 'Entfernen',
 	'groups.byRule': 'durch Regel',
 	'groups.delete': 'Gruppe löschen',
-	'groups.confirmDelete': 'Gruppe {name} löschen? Untergruppen ' +
-		'rücken auf, ihre Zuweisungen enden.',
 
 	'assign.new': 'Neue Zuweisung',
 	'assign.course': 'Kurs',
@@ -169,6 +193,14 @@ export default {
 	'assign.list': 'Bestehende Zuweisungen',
 	'assign.empty': 'Noch keine Zuweisungen.',
 	'assign.to': 'Zugewiesen an',
+	'assign.changeDue': 'Fälligkeit ändern',
+	'assign.newDue': 'Neues Fälligkeitsdatum',
+	'assign.saveDue': 'Fälligkeit speichern',
+	'assign.dueSaved': '{course} für {to}: jetzt fällig am {due}.',
+	'assign.delete': 'Löschen',
+	'assign.reallyDelete': 'Zuweisung von {course} an {to} löschen? ' +
+		'Bestätigen oder abbrechen.',
+	'assign.deleted': 'Zuweisung von {course} an {to} gelöscht.',
 
 	'assign.openLegend': 'Im Katalog offen',
 	'assign.openHint': 'In einen angekreuzten Kurs kann sich jede ' +
