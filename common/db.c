@@ -88,6 +88,13 @@ static int db_migrate(sqlite3 *db, const struct db_migration *m, size_t n)
 	return 0;
 }
 
+void db_library_init(void)
+{
+	if (sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK)
+		log_warn("msg=\"SQLite settings not applied: the library was "
+			 "already in use\"");
+}
+
 int db_open(const char *path, const struct db_migration *migrations,
 	    size_t count, sqlite3 **out)
 {

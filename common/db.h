@@ -21,6 +21,11 @@ struct db_migration {
 int db_open(const char *path, const struct db_migration *migrations,
 	    size_t count, sqlite3 **out);
 
+/* Settles SQLite's process-wide settings; call once at the start of a
+ * program, before any database is opened. Turns off SQLite's memory
+ * statistics, whose global mutex every allocation would take. */
+void db_library_init(void);
+
 /* Runs SQL without results; logs and returns -1 on error. */
 int db_exec(sqlite3 *db, const char *sql);
 

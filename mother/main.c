@@ -4,6 +4,7 @@
  * directory (and tell a running daemon through its control socket).
  * Commands are listed in one table that also drives --help.
  */
+#include "common/db.h"
 #include "common/log.h"
 #include "mother/control.h"
 #include "mother/hook.h"
@@ -543,6 +544,7 @@ int main(int argc, char **argv)
 	int used = 0;
 
 	log_init("lms-mother", LOG_WARN); /* serve raises it to info */
+	db_library_init();
 	signal(SIGPIPE, SIG_IGN); /* peers and git children may go away */
 	if (argc < 2) {
 		main_overview(stderr);

@@ -24,47 +24,81 @@ struct batch_item {
 	int rc;
 };
 
+/* The statements of a flush, prepared once. */
+enum batch_stmt {
+	BATCH_BEGIN,
+	BATCH_SAVEPOINT,
+	BATCH_ROLLBACK_TO,
+	BATCH_RELEASE,
+	BATCH_COMMIT,
+	BATCH_NSTMT,
+};
+
+static const char *const batch_sql[BATCH_NSTMT] = {
+	[BATCH_BEGIN] = "BEGIN IMMEDIATE",
+	[BATCH_SAVEPOINT] = "SAVEPOINT batch_write",
+	[BATCH_ROLLBACK_TO] = "ROLLBACK TO batch_write",
+	[BATCH_RELEASE] = "RELEASE batch_write",
+	[BATCH_COMMIT] = "COMMIT",
+};
+
 struct batch {
 	uv_check_t check;
 	uv_idle_t idle;
 	sqlite3 *db;
+	sqlite3_stmt *st[BATCH_NSTMT];
 	struct batch_item *head, *tail;
 	int handles_open; /* 2 until both are closed */
 };
 
-/* Runs one write inside its own savepoint. */
-static int batch_run_one(sqlite3 *db, struct batch_item *it)
+/* Runs statement i; SQLITE_OK or SQLite's error (logged). */
+static int batch_exec(struct batch *b, enum batch_stmt i)
 {
 	int rc;
 
-	if (sqlite3_exec(db, "SAVEPOINT batch_write", NULL, NULL, NULL)
-	    != SQLITE_OK) {
-		log_error("msg=\"savepoint failed\" error=\"%s\"",
-			  sqlite3_errmsg(db));
-		return STORE_EDB;
+	if (!b->st[i] &&
+	    sqlite3_prepare_v3(b->db, batch_sql[i], -1,
+			       SQLITE_PREPARE_PERSISTENT, &b->st[i], NULL)
+		    != SQLITE_OK) {
+		log_error("msg=\"cannot prepare\" sql=\"%s\" error=\"%s\"",
+			  batch_sql[i], sqlite3_errmsg(b->db));
+		return SQLITE_ERROR;
 	}
-	rc = it->write(db, it->arg);
+	rc = sqlite3_step(b->st[i]);
+	sqlite3_reset(b->st[i]);
+	if (rc == SQLITE_DONE)
+		return SQLITE_OK;
+	log_error("msg=\"group commit step failed\" sql=\"%s\" "
+		  "error=\"%s\"", batch_sql[i], sqlite3_errmsg(b->db));
+	return rc;
+}
+
+/* Runs one write inside its own savepoint. */
+static int batch_run_one(struct batch *b, struct batch_item *it)
+{
+	int rc;
+
+	if (batch_exec(b, BATCH_SAVEPOINT))
+		return STORE_EDB;
+	rc = it->write(b->db, it->arg);
 	if (rc)
-		sqlite3_exec(db, "ROLLBACK TO batch_write", NULL, NULL, NULL);
-	sqlite3_exec(db, "RELEASE batch_write", NULL, NULL, NULL);
+		batch_exec(b, BATCH_ROLLBACK_TO);
+	batch_exec(b, BATCH_RELEASE);
 	return rc;
 }
 
 /* Runs the writes of list in one transaction; sets each item's rc. */
-static void batch_run(sqlite3 *db, struct batch_item *list)
+static void batch_run(struct batch *b, struct batch_item *list)
 {
 	struct batch_item *it;
-	int failed = db_begin(db);
+	int failed = batch_exec(b, BATCH_BEGIN) != SQLITE_OK;
 
 	for (it = list; it; it = it->next)
-		it->rc = failed ? STORE_EDB : batch_run_one(db, it);
+		it->rc = failed ? STORE_EDB : batch_run_one(b, it);
 	if (failed)
 		return;
-	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		log_error("msg=\"group commit failed\" error=\"%s\"",
-			  sqlite3_errmsg(db));
-		if (!sqlite3_get_autocommit(db))
-			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	if (batch_exec(b, BATCH_COMMIT) != SQLITE_OK) {
+		db_rollback(b->db);
 		for (it = list; it; it = it->next)
 			it->rc = STORE_EDB;
 	}
@@ -78,7 +112,7 @@ static void batch_flush(struct batch *b)
 	b->head = b->tail = NULL;
 	if (!list)
 		return;
-	batch_run(b->db, list);
+	batch_run(b, list);
 	for (; list; list = next) {
 		next = list->next;
 		list->done(list->arg, list->rc);
@@ -143,8 +177,11 @@ static void batch_on_close(uv_handle_t *h)
 {
 	struct batch *b = h->data;
 
-	if (--b->handles_open == 0)
-		free(b);
+	if (--b->handles_open > 0)
+		return;
+	for (int i = 0; i < BATCH_NSTMT; i++)
+		sqlite3_finalize(b->st[i]);
+	free(b);
 }
 
 void batch_close(struct batch *b)

@@ -7,6 +7,7 @@
  */
 #include "common/clock.h"
 #include "common/crypto.h"
+#include "common/db.h"
 #include "common/fs.h"
 #include "common/gitstore.h"
 #include "common/http.h"
@@ -817,6 +818,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	log_init(MAIN_PROG, LOG_WARN);
+	db_library_init();
 	if (argc < 2)
 		return main_usage("", "a command is needed");
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
