@@ -256,13 +256,15 @@ static void auth_login_finish(struct auth_login_work *w)
 	    people_session_create(api->db, w->user.id, clock_now(api->clock),
 				  id, csrf)) {
 		auth_internal(x, req_id, "session_create");
-		return;
+		goto out;
 	}
 	auth_set_cookie(x, id);
 	log_info("msg=\"login\" user=%lld req=%llu", (long long)w->user.id,
 		 (unsigned long long)req_id);
 	auth_send_json(x, 200, auth_login_body(&w->user, csrf));
+out:
 	explicit_bzero(id, sizeof(id));
+	explicit_bzero(csrf, sizeof(csrf));
 }
 
 static void auth_login_done(struct auth_password_work *pw, int status)
@@ -610,10 +612,8 @@ static void auth_profile_apply(struct auth_profile_work *w)
 	p.set_language = w->set_language;
 	p.language = w->language[0] ? w->language : NULL;
 	p.password_hash = w->pw.hash[0] ? w->pw.hash : NULL;
+	p.keep_session = w->keep[0] ? w->keep : NULL;
 	rc = people_user_update(api->db, w->user.id, &p);
-	if (!rc && p.password_hash)
-		rc = people_sessions_end(api->db, w->user.id,
-					 w->keep[0] ? w->keep : NULL);
 	if (!rc)
 		rc = people_user_get_json(api->db, w->user.id, &user);
 	if (rc) {
@@ -739,19 +739,21 @@ static void auth_link_finish(struct auth_link_work *w)
 				clock_now(api->clock), &user_id, id, csrf);
 	if (rc == STORE_ENOTFOUND) {
 		auth_link_gone(x);
-		return;
+		goto out;
 	}
 	/* the account may sign in at once, whatever failed before */
 	if (rc || people_user_by_id(api->db, user_id, &user) ||
 	    people_throttle_success(api->db, user.email, NULL)) {
 		auth_internal(x, w->pw.req_id, "link_redeem");
-		return;
+		goto out;
 	}
 	auth_set_cookie(x, id);
 	log_info("msg=\"password set by link\" user=%lld req=%llu",
 		 (long long)user_id, (unsigned long long)w->pw.req_id);
 	auth_send_json(x, 200, auth_user_body(api, user_id, csrf));
+out:
 	explicit_bzero(id, sizeof(id));
+	explicit_bzero(csrf, sizeof(csrf));
 }
 
 static void auth_link_free(struct auth_link_work *w)

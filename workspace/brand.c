@@ -104,34 +104,52 @@ int brand_name_valid(const char *s)
 	return brand_utf8_valid(s, n, 1);
 }
 
-/* 1 when the @import at p (past the keyword) names a path of this
- * workspace: url("/..."), "/..." and the like, never "//host". */
-static int brand_import_local(const char *p)
+/* 1 when the text from p to end starts with word, in any case. */
+static int brand_starts(const char *p, const char *end, const char *word)
 {
-	p += strspn(p, " \t\r\n");
-	if (!strncasecmp(p, "url(", 4))
-		p += 4 + strspn(p + 4, " \t\r\n");
-	if (*p == '"' || *p == '\'')
+	size_t n = strlen(word);
+
+	return (size_t)(end - p) >= n && !strncasecmp(p, word, n);
+}
+
+/* The first byte from p on (before end) that is not a blank. */
+static const char *brand_blanks(const char *p, const char *end)
+{
+	while (p < end && *p && strchr(" \t\r\n", *p))
 		p++;
-	return p[0] == '/' && p[1] != '/' && p[1] != '\\';
+	return p;
+}
+
+/* 1 when the @import at p (past the keyword, before end) names a path
+ * of this workspace: url("/..."), "/..." and the like, never "//host". */
+static int brand_import_local(const char *p, const char *end)
+{
+	p = brand_blanks(p, end);
+	if (brand_starts(p, end, "url("))
+		p = brand_blanks(p + 4, end);
+	if (p < end && (*p == '"' || *p == '\''))
+		p++;
+	if (p == end || *p != '/')
+		return 0;
+	return p + 1 == end || (p[1] != '/' && p[1] != '\\');
 }
 
 const char *brand_css_check(const char *css, size_t len)
 {
-	const char *p;
+	const char *p, *end = css + len;
 
 	if (len > BRAND_CSS_MAX)
 		return "the custom CSS is larger than 64 KiB";
 	if (!brand_utf8_valid(css, len, 0))
 		return "the custom CSS is not UTF-8 text";
-	for (p = css; (p = memchr(p, '<', len - (size_t)(p - css))); p++)
-		if (!strncasecmp(p, "</style", 7))
+	for (p = css; (p = memchr(p, '<', (size_t)(end - p))); p++)
+		if (brand_starts(p, end, "</style"))
 			return "the custom CSS must not contain \"</style\"";
-	for (p = css; (p = memchr(p, '@', len - (size_t)(p - css))); p++) {
-		if (p[1] == '\\')
+	for (p = css; (p = memchr(p, '@', (size_t)(end - p))); p++) {
+		if (p + 1 < end && p[1] == '\\')
 			return "the custom CSS must not escape an at-rule";
-		if (!strncasecmp(p + 1, "import", 6) &&
-		    !brand_import_local(p + 7))
+		if (brand_starts(p + 1, end, "import") &&
+		    !brand_import_local(p + 7, end))
 			return "the custom CSS may import only paths of this "
 			       "academy";
 	}

@@ -179,12 +179,31 @@ static int catalog_validate(struct catalog_publish *p)
 	return -1;
 }
 
+/* What the workspace holds under the course's id: its revision into
+ * p->prev ("" for none); -1 for a course of the mother. */
+static int catalog_held(struct catalog_publish *p)
+{
+	struct store_course cur;
+	int rc = store_course_get(p->db, p->info.id, &cur);
+
+	if (rc == STORE_ENOTFOUND)
+		return 0;
+	if (rc)
+		return catalog_fail(p, "cannot read the course: %s",
+				    store_strerror(rc));
+	if (cur.origin != STORE_ORIGIN_LOCAL)
+		rc = catalog_fail(p, "course %s comes from the mother; a "
+				  "local course needs another id", cur.id);
+	memcpy(p->prev, cur.revision, sizeof(p->prev));
+	store_course_release(&cur);
+	return rc;
+}
+
 /* Step 2: the workspace, and what it holds under the course's id. */
 static int catalog_open(struct catalog_publish *p)
 {
 	char *db_path = fs_join(p->data_dir, STORE_FILE);
 	char *repo_path = fs_join(p->data_dir, APPLY_REPO_DIR);
-	struct store_course cur;
 	int rc = -1;
 
 	if (!db_path || !repo_path) {
@@ -204,21 +223,7 @@ static int catalog_open(struct catalog_publish *p)
 	}
 	if (store_setting_get(p->db, "tenant", p->author, sizeof(p->author)))
 		snprintf(p->author, sizeof(p->author), "workspace");
-
-	rc = store_course_get(p->db, p->info.id, &cur);
-	if (rc == STORE_ENOTFOUND) {
-		rc = 0;
-	} else if (rc) {
-		catalog_fail(p, "cannot read the course: %s",
-			     store_strerror(rc));
-	} else {
-		if (cur.origin != STORE_ORIGIN_LOCAL)
-			rc = catalog_fail(p, "course %s comes from the mother;"
-					  " a local course needs another id",
-					  cur.id);
-		memcpy(p->prev, cur.revision, sizeof(p->prev));
-		store_course_release(&cur);
-	}
+	rc = catalog_held(p);
 out:
 	free(db_path);
 	free(repo_path);
@@ -272,28 +277,11 @@ static void catalog_realign(struct catalog_publish *p)
 		catalog_align_ref(p);
 }
 
-/* Steps 3 and 4: the commit, then the row that makes it count. */
-static int catalog_commit(struct catalog_publish *p, char out_rev[41])
+/* Step 4: the row that makes the commit out_rev count. */
+static int catalog_record(struct catalog_publish *p, const char *out_rev)
 {
 	struct store_course c;
-	char msg[160];
 	int rc;
-
-	if (catalog_align_ref(p))
-		return catalog_fail(p, "cannot prepare %s in content.git",
-				    p->ref);
-	if (!p->message)
-		snprintf(msg, sizeof(msg), "Publish %s\n", p->info.id);
-	rc = gitstore_commit_dir(p->repo, p->ref, p->dir,
-				 p->message ? p->message : msg, p->author,
-				 out_rev);
-	if (rc == 1) {
-		fprintf(stderr, "lms-workspace: %s is unchanged, nothing to "
-				"publish\n", p->info.id);
-		return 0;
-	}
-	if (rc)
-		return catalog_fail(p, "cannot commit %s", p->dir);
 
 	memset(&c, 0, sizeof(c));
 	memcpy(c.id, p->info.id, sizeof(c.id));
@@ -322,6 +310,30 @@ static int catalog_commit(struct catalog_publish *p, char out_rev[41])
 				    " try again", c.id);
 	return catalog_fail(p, "cannot record the course: %s",
 			    store_strerror(rc));
+}
+
+/* Step 3: the commit on the local ref, then its record. */
+static int catalog_commit(struct catalog_publish *p, char out_rev[41])
+{
+	char msg[160];
+	int rc;
+
+	if (catalog_align_ref(p))
+		return catalog_fail(p, "cannot prepare %s in content.git",
+				    p->ref);
+	if (!p->message)
+		snprintf(msg, sizeof(msg), "Publish %s\n", p->info.id);
+	rc = gitstore_commit_dir(p->repo, p->ref, p->dir,
+				 p->message ? p->message : msg, p->author,
+				 out_rev);
+	if (rc == 1) {
+		fprintf(stderr, "lms-workspace: %s is unchanged, nothing to "
+				"publish\n", p->info.id);
+		return 0;
+	}
+	if (rc)
+		return catalog_fail(p, "cannot commit %s", p->dir);
+	return catalog_record(p, out_rev);
 }
 
 int catalog_publish(const char *data_dir, const char *dir,

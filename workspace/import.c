@@ -23,6 +23,7 @@
 #include <string.h>
 
 #define IMPORT_NO_ROLE (-1) /* the role cell is empty or absent */
+#define IMPORT_ELASTADMIN (-41) /* the file demotes the last admin */
 #define IMPORT_QUOTE_MAX 60 /* bytes of a bad value shown in a message */
 
 struct import_error {
@@ -615,6 +616,7 @@ struct import_writer {
 	int64_t now;
 	sqlite3_stmt *st[IMPORT_NSTMTS];
 	long created, updated, unchanged;
+	unsigned demoted_line; /* the last line that took an admin's role */
 };
 
 /* Steps a statement once and resets it; row receives 1 for a row. */
@@ -724,6 +726,9 @@ static int import_update(struct import_writer *w, const struct import_row *r)
 		rc = import_set(w, IMPORT_SET_ROLE, id, role,
 				people_role_name((enum people_role)r->role),
 				&changed);
+	if (!rc && r->role != IMPORT_NO_ROLE && r->role != PEOPLE_ROLE_ADMIN &&
+	    !strcmp(role, "admin"))
+		w->demoted_line = r->line;
 	if (!rc)
 		rc = import_attrs(w, id, r, &changed);
 	if (!rc && changed)
@@ -752,6 +757,23 @@ static int import_write_row(struct import_writer *w,
 	return import_create(w, r);
 }
 
+/* After a file took the admin role from someone: IMPORT_ELASTADMIN when
+ * no admin is left, as PATCH /api/v1/users/{id} refuses too. */
+static int import_admins_left(struct import_writer *w)
+{
+	sqlite3_stmt *st = db_prepare(w->db, "SELECT count(*) FROM users "
+					     "WHERE role = 'admin'");
+	int rc = STORE_EDB;
+
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		rc = sqlite3_column_int64(st, 0) ? 0 : IMPORT_ELASTADMIN;
+	else if (st)
+		log_error("msg=\"database query failed\" query=import_admins "
+			  "error=\"%s\"", sqlite3_errmsg(w->db));
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* Inside the transaction: every row of the file. */
 static int import_write(struct import_writer *w)
 {
@@ -764,6 +786,8 @@ static int import_write(struct import_writer *w)
 		rc = import_write_row(w, &w->f->rows[i]);
 	for (int i = 0; i < IMPORT_NSTMTS; i++)
 		sqlite3_finalize(w->st[i]);
+	if (!rc && w->demoted_line)
+		rc = import_admins_left(w);
 	return rc;
 }
 
@@ -856,6 +880,12 @@ int import_csv(sqlite3 *db, const char *data, size_t len, int dry_run,
 	rc = import_check(&f, data, len);
 	if (!rc && !f.nerrors)
 		rc = import_commit(db, &w, dry_run);
+	if (rc == IMPORT_ELASTADMIN) { /* rolled back: an error of the file */
+		import_error(&f, w.demoted_line, "the workspace needs an "
+			     "admin: this line takes the role from the last "
+			     "one; make another user admin first");
+		rc = f.nomem ? STORE_ENOMEM : 0;
+	}
 	if (!rc && f.nerrors)
 		w.created = w.updated = w.unchanged = 0;
 	if (!rc && !(*report = import_report(&f, dry_run, &w)))

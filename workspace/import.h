@@ -17,7 +17,9 @@
  * attributes of the file, an empty attribute cell removing that
  * attribute; a new user is created without a password (an invitation
  * follows). Group memberships follow the attributes in the same
- * transaction (the triggers of workspace.db).
+ * transaction (the triggers of workspace.db). A file whose role cells
+ * would leave the workspace without an admin is refused like one with a
+ * bad line, at the line that demotes the last one.
  *
  * Line numbers are those of the file as a text editor shows them, the
  * header being line 1; a record with a quoted line break is reported at

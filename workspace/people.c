@@ -463,6 +463,8 @@ static int people_update_steps(sqlite3 *db, int64_t id,
 		rc = people_run(db, "UPDATE users SET password_hash = ?2 "
 				"WHERE id = ?1", id, p->password_hash, NULL,
 				"user_password");
+	if (!rc && p->password_hash)
+		rc = people_sessions_end(db, id, p->keep_session);
 	if (!rc)
 		rc = people_update_attrs(db, id, p);
 	return rc;
@@ -528,13 +530,12 @@ static int people_user_extra(sqlite3 *db, sqlite3_stmt *attrs, cJSON *o,
 	cJSON *lang = u->language[0] ? cJSON_CreateString(u->language) :
 				       cJSON_CreateNull();
 	char when[32];
+	int step;
 
 	if (!lang || !cJSON_AddItemToObject(o, "language", lang)) {
 		cJSON_Delete(lang);
 		return STORE_ENOMEM;
 	}
-	int step;
-
 	if (!a)
 		return STORE_ENOMEM;
 	sqlite3_bind_int64(attrs, 1, u->id);

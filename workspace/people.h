@@ -131,12 +131,17 @@ struct people_user_patch {
 	int set_language;
 	const char *language; /* with set_language; NULL: the default */
 	const char *password_hash; /* a new password */
+	const char *keep_session;  /* with password_hash: the session id
+				    * that stays, or NULL */
 };
 
 /* Changes a user in one transaction; the triggers of migration 3 move
- * the user between rule groups when attributes change. STORE_EINVAL for
- * a bad value (nothing changes), STORE_ENOTFOUND for no such user,
- * PEOPLE_ELASTADMIN when it would take the role from the last admin. */
+ * the user between rule groups when attributes change. A new password
+ * ends every session of the user but keep_session in the same
+ * transaction, so the change and the sign-out happen together or not at
+ * all. STORE_EINVAL for a bad value (nothing changes), STORE_ENOTFOUND
+ * for no such user, PEOPLE_ELASTADMIN when it would take the role from
+ * the last admin. */
 int people_user_update(sqlite3 *db, int64_t id,
 		       const struct people_user_patch *p);
 

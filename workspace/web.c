@@ -124,6 +124,26 @@ static void web_add_headers(struct http_exchange *x, const char *type,
 	http_add_header(x, "X-Frame-Options", "DENY");
 }
 
+/* The web root's regular file for rel into *path (malloc'd) with its
+ * validator; -1 when there is none. */
+static int web_find(const struct api_ctx *api, const char *rel, char **path,
+		    char etag[64])
+{
+	struct stat st;
+
+	*path = web_file_path(api, rel);
+	if (!*path || stat(*path, &st) || !S_ISREG(st.st_mode)) {
+		free(*path);
+		*path = NULL;
+		return -1;
+	}
+	snprintf(etag, 64, "\"%llx-%llx.%lx\"",
+		 (unsigned long long)st.st_size,
+		 (unsigned long long)st.st_mtim.tv_sec,
+		 (unsigned long)st.st_mtim.tv_nsec);
+	return 0;
+}
+
 /* Sends the file rel of the web root (already checked by
  * web_path_safe()), or 304 when the client holds it. */
 static void web_send_file(const struct api_ctx *api, struct http_exchange *x,
@@ -131,24 +151,13 @@ static void web_send_file(const struct api_ctx *api, struct http_exchange *x,
 {
 	const char *type = web_content_type(rel);
 	struct buf body = { 0 };
-	char etag[64];
-	struct stat st;
-	char *path;
+	char etag[64], *path;
 	int rc;
 
-	if (!type || !(path = web_file_path(api, rel))) {
+	if (!type || web_find(api, rel, &path, etag)) {
 		web_not_found(x);
 		return;
 	}
-	if (stat(path, &st) || !S_ISREG(st.st_mode)) {
-		free(path);
-		web_not_found(x);
-		return;
-	}
-	snprintf(etag, sizeof(etag), "\"%llx-%llx.%lx\"",
-		 (unsigned long long)st.st_size,
-		 (unsigned long long)st.st_mtim.tv_sec,
-		 (unsigned long)st.st_mtim.tv_nsec);
 	if (web_etag_matches(http_header(x, "If-None-Match"), etag)) {
 		free(path);
 		web_add_headers(x, type, etag);
@@ -161,13 +170,12 @@ static void web_send_file(const struct api_ctx *api, struct http_exchange *x,
 		log_error("msg=\"web file cannot be read\" file=%s req=%llu "
 			  "error=\"%s\"", rel, (unsigned long long)req->id,
 			  strerror(-rc));
-		buf_release(&body);
 		http_respond_error(x, 500, "internal",
 				   "the file cannot be read");
-		return;
+	} else {
+		web_add_headers(x, type, etag);
+		http_respond(x, 200, type, body.data, body.len);
 	}
-	web_add_headers(x, type, etag);
-	http_respond(x, 200, type, body.data, body.len);
 	buf_release(&body);
 }
 
@@ -176,7 +184,6 @@ int web_route(struct api_ctx *api, struct http_exchange *x,
 {
 	const char *rel;
 
-	(void)api;
 	if (!strcmp(req->path, "/") || !strcmp(req->path, "/index.html"))
 		rel = "index.html";
 	else if (!strncmp(req->path, WEB_APP_PREFIX, strlen(WEB_APP_PREFIX)))

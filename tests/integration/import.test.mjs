@@ -186,6 +186,15 @@ lmsTest('import: API creates, updates, refuses bad files whole',
 	assert.equal(res.status, 200, res.text);
 	assert.deepEqual(await memberEmails(ws, admin, pflege), ['pia', 'bob']);
 
+	/* the last admin keeps the role: 422 at that line, as PATCH 409 */
+	res = await importCsv(ws, admin, 'email,name,role\n' +
+		'ada@example.org,Ada,manager\n', false);
+	assert.equal(res.status, 422, res.text);
+	assert.equal(res.json.errors[0].line, 2);
+	assert.match(res.json.errors[0].message, /admin/);
+	assert.equal((await users(ws, admin))['ada@example.org'].role,
+		     'admin');
+
 	/* who may import, and how */
 	await addUser(ws, 'lea@example.org', 'learner', 'learner-secret');
 	const learner = await login(ws, 'lea@example.org', 'learner-secret');

@@ -149,6 +149,48 @@ static void test_css(void **state)
 	free(big);
 }
 
+/* Only the len bytes given are read: a check that looks past them reads
+ * memory that is not the style sheet's (found by ASan on a buffer of
+ * exactly len bytes) and judges text that is not part of it. */
+static void test_css_reads_only_len(void **state)
+{
+	static const struct {
+		const char *text;
+		size_t len;
+		int ok;
+	} cases[] = {
+		{ "a@", 2, 1 },
+		{ "a@imp", 5, 1 },
+		{ "a@import ", 9, 0 },
+		{ "a@import url(", 13, 0 },
+		{ "@import \"/", 10, 1 },
+		{ "x</sty", 6, 1 },
+		{ "a@import //evil.example/x.css", 2, 1 },
+		{ "a@\\69mport", 2, 1 },
+		{ "x</style>", 3, 1 },
+		{ "@import /a.css", 9, 1 },
+		{ "@import //evil.example", 10, 0 },
+	};
+	char *buf;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		/* the text goes on past len: what follows must not count */
+		if ((brand_css_check(cases[i].text, cases[i].len) == NULL) !=
+		    cases[i].ok)
+			fail_msg("\"%.*s\" should be %s", (int)cases[i].len,
+				 cases[i].text, cases[i].ok ? "accepted" :
+				 "refused");
+		/* nothing past len may be read */
+		buf = malloc(cases[i].len);
+		assert_non_null(buf);
+		memcpy(buf, cases[i].text, cases[i].len);
+		assert_int_equal(brand_css_check(buf, cases[i].len) == NULL,
+				 cases[i].ok);
+		free(buf);
+	}
+}
+
 static void test_logo_types(void **state)
 {
 	static const uint8_t png[] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a,
@@ -295,6 +337,7 @@ int main(void)
 		cmocka_unit_test(test_colors),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_css),
+		cmocka_unit_test(test_css_reads_only_len),
 		cmocka_unit_test(test_logo_types),
 		cmocka_unit_test(test_query_version),
 		cmocka_unit_test_setup_teardown(test_defaults, setup,

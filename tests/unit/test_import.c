@@ -548,6 +548,40 @@ static void test_all_or_nothing(void **state)
 	assert_attr(f->db, "ann@example.org", "department", "-");
 }
 
+/* A file may not take the admin role from the last admin (PATCH
+ * /api/v1/users/{id} refuses the same): it is refused at that line and
+ * nothing changes; with another admin named in the file it goes. */
+static void test_last_admin_kept(void **state)
+{
+	struct fixture *f = *state;
+	struct people_new_user ann = { .email = "ann@example.org",
+				       .name = "Ann", .role =
+				       PEOPLE_ROLE_ADMIN, .created_at = 1 };
+	cJSON *report = NULL;
+	int64_t id;
+
+	assert_int_equal(people_user_add(f->db, &ann, &id), 0);
+	import_bad(f->db, "email,name,role\n"
+			  "bob@example.org,Bob,learner\n"
+			  "ann@example.org,Ann,manager\n",
+		   (const unsigned[]){ 3, 0 },
+		   (const char *const[]){ "admin" });
+	assert_field(f->db, "ann@example.org", "role", "admin");
+	assert_int_equal(users(f->db), 1);
+	/* a dry run tells the same */
+	assert_int_equal(import_text(f->db, "email,name,role\n"
+				     "ann@example.org,Ann,learner\n", 1,
+				     &report),
+			 IMPORT_EFILE);
+	cJSON_Delete(report);
+	import_ok(f->db, "email,name,role\n"
+			 "ann@example.org,Ann,manager\n"
+			 "bob@example.org,Bob,admin\n",
+		  0, 1, 1, 0);
+	assert_field(f->db, "ann@example.org", "role", "manager");
+	assert_field(f->db, "bob@example.org", "role", "admin");
+}
+
 /* The membership triggers run as the import sets attributes. */
 static void test_groups_follow(void **state)
 {
@@ -617,6 +651,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dry_run_changes_nothing,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_last_admin_kept, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_all_or_nothing, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_groups_follow, setup,

@@ -636,6 +636,41 @@ static void test_throttle_bounded(void **state)
 				     "10.0.0.3"), 1);
 }
 
+/* A new password ends the user's other sessions in the same transaction:
+ * when the sign-out cannot be written, the password stays the old one
+ * (a client told "failed" must not find its password changed while the
+ * sessions it meant to end live on). */
+static void test_password_change_ends_sessions(void **state)
+{
+	struct fixture *f = *state;
+	int64_t ann = add(f->db, "ann@example.com", PEOPLE_ROLE_LEARNER), who;
+	char keep[PEOPLE_SECRET_LEN + 1], other[PEOPLE_SECRET_LEN + 1];
+	char csrf[PEOPLE_SECRET_LEN + 1], hash[PASSWORD_HASH_MAX];
+	struct people_user_patch p = { .password_hash = "$argon2id$one" };
+
+	assert_int_equal(people_session_create(f->db, ann, NOW, keep, csrf),
+			 0);
+	assert_int_equal(people_session_create(f->db, ann, NOW, other, csrf),
+			 0);
+	p.keep_session = keep;
+	assert_int_equal(people_user_update(f->db, ann, &p), 0);
+	assert_int_equal(people_session_get(f->db, keep, NOW, &who, csrf), 0);
+	assert_int_equal(people_session_get(f->db, other, NOW, &who, csrf),
+			 STORE_ENOTFOUND);
+
+	/* the sign-out fails: nothing changes */
+	assert_int_equal(sqlite3_exec(f->db, "CREATE TEMP TRIGGER no_end "
+				      "BEFORE DELETE ON main.sessions BEGIN "
+				      "SELECT RAISE(ABORT, 'busy'); END",
+				      NULL, NULL, NULL), SQLITE_OK);
+	p = (struct people_user_patch){ .password_hash = "$argon2id$two" };
+	assert_int_equal(people_user_update(f->db, ann, &p), STORE_EDB);
+	assert_int_equal(people_password_hash_get(f->db, ann, hash,
+						  sizeof(hash)), 0);
+	assert_string_equal(hash, "$argon2id$one");
+	assert_int_equal(people_session_get(f->db, keep, NOW, &who, csrf), 0);
+}
+
 #define DB_TEST(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
 
 int main(void)
@@ -651,6 +686,7 @@ int main(void)
 		DB_TEST(test_user_update),
 		DB_TEST(test_links),
 		DB_TEST(test_sessions_end),
+		DB_TEST(test_password_change_ends_sessions),
 		DB_TEST(test_reset_requests),
 		DB_TEST(test_throttle_account),
 		DB_TEST(test_throttle_address),

@@ -273,12 +273,14 @@ export async function adminImportPage(ctx) {
 		replace(out);
 		out.className = 'import-result';
 		submitting(form, out, async () => {
-			const text = await f.text();
+			/* the file's bytes as they are: File.text() would
+			 * turn bytes that are not UTF-8 into U+FFFD, and the
+			 * server names such lines only when it sees them */
 			let r;
 			try {
 				r = await api('POST', '/api/v1/users/import' +
 					      (dry.checked ? '?dry_run=1' : ''),
-					      text, { type: 'text/csv' });
+					      f, { type: 'text/csv' });
 			} catch (err) {
 				if (err.status !== 422)
 					throw err;
