@@ -51,6 +51,9 @@ static void coursecache_course_free(struct coursecache_course *c)
 {
 	if (!c)
 		return;
+	for (size_t i = 0; c->quiz && i < c->info.lesson_count; i++)
+		cJSON_Delete(c->quiz[i]);
+	free(c->quiz);
 	course_info_release(&c->info);
 	git_tree_free(c->tree);
 	for (size_t i = 0; i < c->nversions; i++)
@@ -185,7 +188,8 @@ static int coursecache_tree(git_repository *repo,
 	c->blob = calloc(c->info.lesson_count + 1, sizeof(*c->blob));
 	c->retrain_seq = calloc(c->info.lesson_count + 1,
 				sizeof(*c->retrain_seq));
-	if (!c->blob || !c->retrain_seq)
+	c->quiz = calloc(c->info.lesson_count + 1, sizeof(*c->quiz));
+	if (!c->blob || !c->retrain_seq || !c->quiz)
 		return STORE_ENOMEM;
 	for (size_t i = 0; i < c->info.lesson_count; i++) {
 		l = &c->info.lessons[i];

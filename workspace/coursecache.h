@@ -18,6 +18,7 @@
 #ifndef LMS_WORKSPACE_COURSECACHE_H
 #define LMS_WORKSPACE_COURSECACHE_H
 
+#include <cjson/cJSON.h>
 #include <git2.h>
 #include <sqlite3.h>
 #include <stddef.h>
@@ -55,6 +56,8 @@ struct coursecache_course {
 	struct course_info info;
 	char (*blob)[IDS_REVISION_LEN + 1]; /* per lesson of info */
 	int64_t *retrain_seq; /* per lesson: its latest retraining, or 0 */
+	cJSON **quiz; /* per lesson: its quiz file, parsed at first use by
+		       * workspace/learn.c; NULL until then */
 	struct coursecache_version *versions; /* by seq */
 	size_t nversions;
 	struct coursecache_lesson_version *lv; /* by seq */

@@ -142,18 +142,23 @@ static int learn_read(const struct coursecache_course *c, const char *path,
 	return 0;
 }
 
-/* The quiz of lesson l, parsed. */
+/* The quiz of lesson l, parsed once per cached course and kept there
+ * (borrowed: valid while c is). */
 static int learn_quiz(const struct coursecache_course *c,
-		      const struct course_lesson *l, cJSON **out)
+		      const struct course_lesson *l, const cJSON **out)
 {
+	size_t i = (size_t)(l - c->info.lessons);
 	struct buf b;
 	int rc;
 
-	*out = NULL;
+	*out = c->quiz[i];
+	if (*out)
+		return 0;
 	if ((rc = learn_read(c, l->quiz, COURSE_MAX_JSON, &b)))
 		return rc;
-	*out = cJSON_ParseWithLength((const char *)b.data, b.len);
+	c->quiz[i] = cJSON_ParseWithLength((const char *)b.data, b.len);
 	buf_release(&b);
+	*out = c->quiz[i];
 	return *out ? 0 : STORE_EREVISION;
 }
 
@@ -191,7 +196,8 @@ static int learn_quiz_public(const struct coursecache_course *c,
 			     const struct course_lesson *l, cJSON *o)
 {
 	static const char *const keep[] = { "id", "text", "choices" };
-	cJSON *quiz, *qs, *q, *item, *copy;
+	const cJSON *quiz;
+	cJSON *qs, *q, *item, *copy;
 	int rc;
 
 	if ((rc = learn_quiz(c, l, &quiz)))
@@ -222,7 +228,6 @@ static int learn_quiz_public(const struct coursecache_course *c,
 			}
 		}
 	}
-	cJSON_Delete(quiz);
 	return rc;
 }
 
@@ -443,12 +448,11 @@ static int learn_attempt_at(const struct coursecache_course *c, long i,
 			    int64_t now, struct learn_write *w)
 {
 	int score, pass, rc;
-	cJSON *quiz;
+	const cJSON *quiz;
 
 	if ((rc = learn_quiz(c, &c->info.lessons[i], &quiz)))
 		return rc;
 	learn_grade(quiz, answers, &score, &pass);
-	cJSON_Delete(quiz);
 	learn_write_at(w, c, i, user_id, now);
 	w->attempt = 1;
 	w->score = score;
