@@ -516,24 +516,36 @@ int assign_course_json(sqlite3 *db, git_repository *repo, int64_t user_id,
 	return rc;
 }
 
-int assign_user_has(sqlite3 *db, int64_t user_id, const char *course_id)
+const char assign_sql_user_has[] =
+	"SELECT 1 FROM courses c WHERE c.id = ?2 AND c.id IN (SELECT "
+	"course_id " ASSIGN_OF_USER ") LIMIT 1";
+
+int assign_user_has_st(sqlite3 *db, sqlite3_stmt *st, int64_t user_id,
+		       const char *course_id)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT 1 FROM courses c WHERE "
-					  "c.id = ?2 AND c.id IN (SELECT "
-					  "course_id " ASSIGN_OF_USER ") "
-					  "LIMIT 1");
 	int step;
 
-	if (!st)
-		return STORE_EDB;
 	sqlite3_bind_int64(st, 1, user_id);
 	sqlite3_bind_text(st, 2, course_id, -1, SQLITE_STATIC);
 	step = sqlite3_step(st);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	if (step == SQLITE_ROW)
 		return 0;
 	return step == SQLITE_DONE ? STORE_ENOTFOUND :
 				     assign_fail(db, "assign_user_has");
+}
+
+int assign_user_has(sqlite3 *db, int64_t user_id, const char *course_id)
+{
+	sqlite3_stmt *st = db_prepare(db, assign_sql_user_has);
+	int rc;
+
+	if (!st)
+		return STORE_EDB;
+	rc = assign_user_has_st(db, st, user_id, course_id);
+	sqlite3_finalize(st);
+	return rc;
 }
 
 /* ---- self-enrollment ---- */

@@ -95,6 +95,12 @@ int assign_course_json(sqlite3 *db, git_repository *repo, int64_t user_id,
  * exists). */
 int assign_user_has(sqlite3 *db, int64_t user_id, const char *course_id);
 
+/* The same over a kept statement of assign_sql_user_has (reset after
+ * use). */
+extern const char assign_sql_user_has[];
+int assign_user_has_st(sqlite3 *db, sqlite3_stmt *st, int64_t user_id,
+		       const char *course_id);
+
 /* Enrolls user_id in course_id (self-enrollment; enrollments table of
  * migration 6). *created is 1 when the enrollment is new, 0 when the
  * user was enrolled already (then the course need not be open any

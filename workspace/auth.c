@@ -14,6 +14,7 @@
 
 #include "common/crypto.h"
 #include "common/log.h"
+#include "workspace/coursecache.h"
 #include "workspace/store.h"
 
 #include <cjson/cJSON.h>
@@ -396,6 +397,32 @@ static int auth_bearer(const char *header, char *out, size_t cap)
 	return 0;
 }
 
+/* The lookups of every request, over statements the course cache keeps
+ * prepared for the loop's connection (or prepared anew without one). */
+static int auth_token_user(struct api_ctx *api, const char *token,
+			   int64_t *user_id)
+{
+	sqlite3_stmt *st = api->courses ?
+		coursecache_stmt(api->courses, api->db,
+				 people_sql_token_user) : NULL;
+
+	if (!st)
+		return people_token_user(api->db, token, user_id);
+	return people_token_user_st(api->db, st, token, user_id);
+}
+
+static int auth_user_by_id(struct api_ctx *api, int64_t user_id,
+			   struct people_user *out)
+{
+	sqlite3_stmt *st = api->courses ?
+		coursecache_stmt(api->courses, api->db,
+				 people_sql_user_by_id) : NULL;
+
+	if (!st)
+		return people_user_by_id(api->db, user_id, out);
+	return people_user_by_id_st(api->db, st, user_id, out);
+}
+
 /* Finds who sent the request: 0, 401 or 500 (an HTTP status). */
 static int auth_identify(struct api_ctx *api, struct http_exchange *x,
 			 struct auth_identity *id)
@@ -409,7 +436,7 @@ static int auth_identify(struct api_ctx *api, struct http_exchange *x,
 	if (authz) {
 		if (auth_bearer(authz, token, sizeof(token)))
 			return 401;
-		rc = people_token_user(api->db, token, &id->user_id);
+		rc = auth_token_user(api, token, &id->user_id);
 		explicit_bzero(token, sizeof(token));
 	} else if (cookie && !auth_cookie(cookie, AUTH_COOKIE, id->session,
 					  sizeof(id->session))) {
@@ -460,7 +487,7 @@ static int auth_check(struct api_ctx *api, struct http_exchange *x,
 				   "missing or wrong X-CSRF-Token");
 		return -1;
 	}
-	rc = people_user_by_id(api->db, id->user_id, user);
+	rc = auth_user_by_id(api, id->user_id, user);
 	if (rc == STORE_ENOTFOUND) {
 		auth_unauthorized(x, "missing or unknown credentials");
 		return -1;

@@ -104,6 +104,18 @@ static int learn_revision(struct coursecache *cache, sqlite3 *db,
 	return rc;
 }
 
+/* 0 when the course is the user's (assign_user_has, over a statement
+ * kept prepared). */
+static int learn_user_has(struct coursecache *cache, sqlite3 *db,
+			  int64_t user_id, const char *course)
+{
+	sqlite3_stmt *st = coursecache_stmt(cache, db, assign_sql_user_has);
+
+	if (!st)
+		return assign_user_has(db, user_id, course);
+	return assign_user_has_st(db, st, user_id, course);
+}
+
 /* Opens course at its held revision when user_id (0: anyone) has it. */
 static int learn_course_open(struct coursecache *cache, sqlite3 *db,
 			     int64_t user_id, const char *course,
@@ -113,7 +125,7 @@ static int learn_course_open(struct coursecache *cache, sqlite3 *db,
 	int rc;
 
 	*c = NULL;
-	if (user_id && (rc = assign_user_has(db, user_id, course)))
+	if (user_id && (rc = learn_user_has(cache, db, user_id, course)))
 		return rc;
 	if ((rc = learn_revision(cache, db, course, revision)))
 		return rc;

@@ -307,17 +307,28 @@ int people_user_by_email(sqlite3 *db, const char *email,
 	return rc;
 }
 
-int people_user_by_id(sqlite3 *db, int64_t id, struct people_user *out)
+const char people_sql_user_by_id[] =
+	"SELECT " PEOPLE_USER_COLUMNS " FROM users WHERE id = ?1";
+
+int people_user_by_id_st(sqlite3 *db, sqlite3_stmt *st, int64_t id,
+			 struct people_user *out)
 {
-	sqlite3_stmt *st;
 	int rc;
 
-	st = db_prepare(db, "SELECT " PEOPLE_USER_COLUMNS " FROM users "
-			    "WHERE id = ?1");
-	if (!st)
-		return STORE_EDB;
 	sqlite3_bind_int64(st, 1, id);
 	rc = people_user_step(db, st, out, NULL, 0);
+	sqlite3_reset(st);
+	return rc;
+}
+
+int people_user_by_id(sqlite3 *db, int64_t id, struct people_user *out)
+{
+	sqlite3_stmt *st = db_prepare(db, people_sql_user_by_id);
+	int rc;
+
+	if (!st)
+		return STORE_EDB;
+	rc = people_user_by_id_st(db, st, id, out);
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -710,18 +721,17 @@ int people_token_create(sqlite3 *db, int64_t user_id, int64_t now,
 	return rc;
 }
 
-int people_token_user(sqlite3 *db, const char *token, int64_t *user_id)
+const char people_sql_token_user[] =
+	"SELECT user_id FROM api_tokens WHERE token_hash = ?1";
+
+int people_token_user_st(sqlite3 *db, sqlite3_stmt *st, const char *token,
+			 int64_t *user_id)
 {
 	char hash[PEOPLE_SECRET_LEN + 1];
-	sqlite3_stmt *st;
 	int rc, step;
 
 	if (people_secret_hash(token, hash))
 		return STORE_ENOTFOUND;
-	st = db_prepare(db, "SELECT user_id FROM api_tokens "
-			    "WHERE token_hash = ?1");
-	if (!st)
-		return STORE_EDB;
 	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
 	step = sqlite3_step(st);
 	if (step == SQLITE_ROW) {
@@ -731,6 +741,19 @@ int people_token_user(sqlite3 *db, const char *token, int64_t *user_id)
 		rc = step == SQLITE_DONE ? STORE_ENOTFOUND :
 					   people_fail(db, "token_user");
 	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
+int people_token_user(sqlite3 *db, const char *token, int64_t *user_id)
+{
+	sqlite3_stmt *st = db_prepare(db, people_sql_token_user);
+	int rc;
+
+	if (!st)
+		return STORE_EDB;
+	rc = people_token_user_st(db, st, token, user_id);
 	sqlite3_finalize(st);
 	return rc;
 }

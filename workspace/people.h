@@ -110,6 +110,12 @@ int people_user_by_email(sqlite3 *db, const char *email,
 			 struct people_user *out, char *hash, size_t hcap);
 int people_user_by_id(sqlite3 *db, int64_t id, struct people_user *out);
 
+/* The same over st, a statement of people_sql_user_by_id that the caller
+ * keeps prepared (reset after use): the lookup of every request. */
+extern const char people_sql_user_by_id[];
+int people_user_by_id_st(sqlite3 *db, sqlite3_stmt *st, int64_t id,
+			 struct people_user *out);
+
 /* {"id", "email", "name", "role"} of u; NULL when out of memory. */
 cJSON *people_user_json(const struct people_user *u);
 
@@ -162,6 +168,11 @@ int people_token_create(sqlite3 *db, int64_t user_id, int64_t now,
 
 /* The user a token belongs to; STORE_ENOTFOUND for an unknown token. */
 int people_token_user(sqlite3 *db, const char *token, int64_t *user_id);
+
+/* The same over a kept statement of people_sql_token_user. */
+extern const char people_sql_token_user[];
+int people_token_user_st(sqlite3 *db, sqlite3_stmt *st, const char *token,
+			 int64_t *user_id);
 
 /* ---- sessions ---- */
 

@@ -20,8 +20,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "../../workspace/apply.c"
 #include "../../workspace/assign.c"
 #include "../../workspace/auth.c"
+#include "../../workspace/coursecache.c"
 #include "../../workspace/groups.c"
 #include "../../workspace/people.c"
 #include "../../workspace/scope.c"

@@ -16,6 +16,7 @@
 #include "../../workspace/apply.c"
 #include "../../workspace/auth.c"
 #include "../../workspace/catalog.c"
+#include "../../workspace/coursecache.c"
 #include "../../workspace/people.c"
 #include "../../workspace/store.c"
 
