@@ -27,7 +27,7 @@
  * "client-bound": the server could have done more.
  *
  * Usage: node tests/bench/api.mjs [--duration 10] [--runs 3]
- *            [--connections 32] [--write-connections 8]
+ *            [--connections 32] [--write-connections 64]
  *            [--server-core 0] [--client-core 1] [--only read|write]
  * Binaries from LMS_BIN (default build/bin). Prints one line per run, a
  * markdown table and a JSON summary. This is a benchmark, not a test: it
@@ -59,7 +59,7 @@ function arg(name, dflt) {
 const DURATION = Number(arg('duration', '10'));
 const RUNS = Number(arg('runs', '3'));
 const CONNS = Number(arg('connections', '32'));
-const WRITE_CONNS = Number(arg('write-connections', '8'));
+const WRITE_CONNS = Number(arg('write-connections', '64'));
 const SERVER_CORE = arg('server-core', '0');
 const CLIENT_CORE = arg('client-core', '1');
 const ONLY = arg('only', '');
