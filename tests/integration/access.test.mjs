@@ -299,9 +299,15 @@ lmsTest('links from the command line expire; anyone may ask for a reset',
 	const jan = await cliLink(ws, 'invite', 'jan@example.org');
 	const kim = await cliLink(ws, 'reset', 'KIM@example.org');
 
-	/* two hours on: the reset link is dead, invitations live on */
+	const janSession = await signIn(ws, 'jan@example.org');
+
+	/* two hours on: the reset link is dead, invitations live on, and
+	 * so does a session (12 hours) */
 	await ws.stop();
 	await ws.start({ env: { LMS_FAKE_NOW: isoIn(2 * 3600) } });
+	const live = await request(ws, 'GET', '/api/v1/session',
+				   { headers: janSession });
+	assert.equal(live.status, 200, live.text);
 	assertError(await setPassword(ws, kim, 'kim-password-1'), 410, 'gone');
 	const ok = await setPassword(ws, ivo, 'ivo-password-1');
 	assert.equal(ok.status, 200, ok.text);
@@ -309,6 +315,8 @@ lmsTest('links from the command line expire; anyone may ask for a reset',
 	/* eight days on: the invitation is dead too */
 	await ws.stop();
 	await ws.start({ env: { LMS_FAKE_NOW: isoIn(8 * 86400) } });
+	assertError(await request(ws, 'GET', '/api/v1/session',
+				  { headers: janSession }), 401, 'unauthorized');
 	assertError(await setPassword(ws, jan, 'jan-password-1'), 410, 'gone');
 	assertError(await login(ws, 'jan@example.org', 'jan-password-1'),
 		    401, 'unauthorized');
