@@ -35,6 +35,7 @@ struct api_ctx {
 	const char *tenant;
 	const char *data_dir; /* holds content.git */
 	const char *web_dir;  /* the web pages' root (workspace/web.h) */
+	const char *trusted_proxy; /* whose X-Forwarded-For names clients */
 	const struct sync_client *sync;
 	struct coursecache *courses; /* parsed courses, on db */
 	struct batch *batch; /* group commit of writes on db (batch.h) */

@@ -17,6 +17,7 @@
 #include "workspace/coursecache.h"
 #include "workspace/store.h"
 
+#include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -301,14 +302,46 @@ static int auth_login_lookup(struct api_ctx *api, struct auth_login_work *w)
 	return 0;
 }
 
+/* The client's address into out: the connection's peer, or, when the
+ * peer is the trusted reverse proxy (serve --trusted-proxy), the last
+ * address of its X-Forwarded-For header (the one the proxy added). A
+ * header that does not end in an IP address leaves the peer's. */
+static void auth_client_addr(const struct api_ctx *api,
+			     const struct http_exchange *x,
+			     const struct http_request *req, char *out,
+			     size_t cap)
+{
+	const char *peer = req->peer ? req->peer : "";
+	const char *fwd, *last;
+	unsigned char bin[sizeof(struct in6_addr)];
+	char addr[INET6_ADDRSTRLEN];
+	size_t n;
+
+	snprintf(out, cap, "%s", peer);
+	if (!api->trusted_proxy || strcmp(peer, api->trusted_proxy) ||
+	    !(fwd = http_header(x, "X-Forwarded-For")))
+		return;
+	last = strrchr(fwd, ',');
+	last = last ? last + 1 : fwd;
+	last += strspn(last, " \t");
+	n = strcspn(last, " \t");
+	if (n == 0 || n >= sizeof(addr) || last[n + strspn(last + n, " \t")])
+		return;
+	memcpy(addr, last, n);
+	addr[n] = 0;
+	if (inet_pton(AF_INET, addr, bin) == 1 ||
+	    inet_pton(AF_INET6, addr, bin) == 1)
+		snprintf(out, cap, "%s", addr);
+}
+
 /* Counts the attempt; answers 429 or 500 itself and returns -1 when the
  * login may not go on. */
 static int auth_login_throttle(struct api_ctx *api, struct http_exchange *x,
 			       const struct http_request *req,
-			       const char *email)
+			       const char *email, const char *addr)
 {
 	int64_t retry = 0;
-	int rc = people_throttle_attempt(api->db, email, req->peer,
+	int rc = people_throttle_attempt(api->db, email, addr,
 					 clock_now(api->clock), &retry);
 
 	if (rc == PEOPLE_ETHROTTLED) {
@@ -336,12 +369,12 @@ void auth_login(struct api_ctx *api, struct http_exchange *x,
 	w->pw.x = x;
 	w->pw.req_id = req->id;
 	w->pw.done = auth_login_done;
-	snprintf(w->peer, sizeof(w->peer), "%s", req->peer ? req->peer : "");
+	auth_client_addr(api, x, req, w->peer, sizeof(w->peer));
 	if (auth_parse_login(req, w)) {
 		http_respond_error(x, 400, "bad_request",
 				   "the body must be {\"email\": string, "
 				   "\"password\": string}");
-	} else if (!auth_login_throttle(api, x, req, w->email)) {
+	} else if (!auth_login_throttle(api, x, req, w->email, w->peer)) {
 		if (auth_login_lookup(api, w))
 			auth_internal(x, req->id, "user_lookup");
 		else if (auth_password_queue(api, &w->pw) == 0)
@@ -691,7 +724,8 @@ static int auth_profile_queue(struct api_ctx *api, struct http_exchange *x,
 {
 	int rc;
 
-	if (auth_login_throttle(api, x, req, w->user.email))
+	if (auth_login_throttle(api, x, req, w->user.email,
+				w->peer))
 		return -1;
 	rc = people_password_hash_get(api->db, w->user.id, w->pw.stored,
 				      sizeof(w->pw.stored));
@@ -725,7 +759,7 @@ void auth_profile(struct api_ctx *api, struct http_exchange *x,
 	w->pw.api = api;
 	if (id.by_cookie)
 		strcpy(w->keep, id.session);
-	snprintf(w->peer, sizeof(w->peer), "%s", req->peer ? req->peer : "");
+	auth_client_addr(api, x, req, w->peer, sizeof(w->peer));
 	if ((why = auth_profile_parse(req, w))) {
 		http_respond_error(x, 400, "bad_request", why);
 	} else if (!w->pw.len) {

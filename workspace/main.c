@@ -21,6 +21,7 @@
 #include "workspace/serve.h"
 #include "workspace/store.h"
 
+#include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <getopt.h>
@@ -82,7 +83,7 @@ static const char main_init_help[] =
 
 static const char main_serve_help[] =
 	"Usage: lms-workspace serve DATA [--listen ADDR] [--mother ADDR]\n"
-	"                              [--web DIR]\n"
+	"                              [--web DIR] [--trusted-proxy IP]\n"
 	"\n"
 	"Runs the workspace: its HTTP API and the sync with the mother.\n"
 	"SIGTERM or SIGINT stop it cleanly; logs go to stderr.\n"
@@ -93,7 +94,10 @@ static const char main_serve_help[] =
 	"                       host:port or tls://host:port\n"
 	"                       (default: the one given at init)\n"
 	"  --web DIR            the web pages' directory (default:\n"
-	"                       $LMS_WEB_DIR, else the one built in)\n";
+	"                       $LMS_WEB_DIR, else the one built in)\n"
+	"  --trusted-proxy IP   the reverse proxy in front (e.g. 127.0.0.1):\n"
+	"                       for its requests the client is the last\n"
+	"                       address of X-Forwarded-For (login throttle)\n";
 
 static const char main_course_help[] =
 	"Usage: lms-workspace course list DATA [--json]\n"
@@ -221,12 +225,22 @@ static int main_init(int argc, char **argv)
 
 /* ---- serve ---- */
 
+/* 1 when s is an IPv4 or IPv6 address as text. */
+static int main_is_ip(const char *s)
+{
+	unsigned char bin[sizeof(struct in6_addr)];
+
+	return inet_pton(AF_INET, s, bin) == 1 ||
+	       inet_pton(AF_INET6, s, bin) == 1;
+}
+
 static int main_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'L' },
 		{ "mother", required_argument, NULL, 'M' },
 		{ "web", required_argument, NULL, 'W' },
+		{ "trusted-proxy", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -239,6 +253,7 @@ static int main_serve(int argc, char **argv)
 		case 'L': o.listen = optarg; break;
 		case 'M': o.mother = optarg; break;
 		case 'W': o.web_dir = optarg; break;
+		case 'P': o.trusted_proxy = optarg; break;
 		case 'h': fputs(main_serve_help, stdout); return MAIN_OK;
 		default: return main_bad_option("serve", c, argv);
 		}
@@ -247,6 +262,9 @@ static int main_serve(int argc, char **argv)
 		return main_usage("serve", "serve needs exactly one DATA "
 				  "directory");
 	o.data_dir = argv[optind];
+	if (o.trusted_proxy && !main_is_ip(o.trusted_proxy))
+		return main_usage("serve", "--trusted-proxy needs an IP "
+				  "address, e.g. 127.0.0.1");
 	log_init(MAIN_PROG, LOG_INFO);
 	if (serve_run(&o, err, sizeof(err)))
 		return main_error("%s", err);

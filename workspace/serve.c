@@ -161,6 +161,7 @@ static int serve_open(struct serve *s, const struct serve_opts *o)
 		return serve_fail(s, "cannot open the content repository");
 	s->api.data_dir = o->data_dir;
 	s->api.web_dir = o->web_dir ? o->web_dir : getenv("LMS_WEB_DIR");
+	s->api.trusted_proxy = o->trusted_proxy;
 	if (apply_reconcile(&s->apply))
 		log_error("msg=\"some course refs could not be reconciled\" "
 			  "tenant=%s", s->settings.tenant);

@@ -19,6 +19,7 @@ struct serve_opts {
 	const char *listen; /* NULL: the address stored at init */
 	const char *mother; /* NULL: the address stored at init */
 	const char *web_dir; /* NULL: LMS_WEB_DIR, else the compiled-in one */
+	const char *trusted_proxy; /* NULL: X-Forwarded-For is ignored */
 };
 
 /* Runs until stopped by a signal: 0 after a clean stop, -1 when it
