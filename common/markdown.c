@@ -224,9 +224,10 @@ static int markdown_in_media(const char *dir, const char *p, char *path,
  * Returns 1 when it was rewritten, 0 when it must be refused, -ENOMEM.
  */
 static int markdown_rewrite(const char *url, const char *dir,
-			    const char *prefix, struct buf *out)
+			    const struct markdown_opts *o, struct buf *out)
 {
 	char decoded[MARKDOWN_PATH_MAX], path[MARKDOWN_PATH_MAX];
+	char version[MARKDOWN_VERSION_MAX];
 	const char *rest, *frag;
 	size_t n;
 
@@ -241,11 +242,17 @@ static int markdown_rewrite(const char *url, const char *dir,
 		return 0;
 	frag = strchr(url + n, '#');
 	buf_reset(out);
-	if (buf_append_str(out, prefix) < 0 ||
+	if (buf_append_str(out, o->media_prefix) < 0 ||
 	    (out->len && out->data[out->len - 1] != '/' &&
 	     buf_append_str(out, "/") < 0) ||
-	    markdown_encode(out, rest) < 0 ||
-	    (frag && buf_append_str(out, frag) < 0))
+	    markdown_encode(out, rest) < 0)
+		return -ENOMEM;
+	if (o->media_version &&
+	    !o->media_version(o->media_arg, rest, version, sizeof(version)) &&
+	    (buf_append_str(out, "?v=") < 0 ||
+	     markdown_encode(out, version) < 0))
+		return -ENOMEM;
+	if (frag && buf_append_str(out, frag) < 0)
 		return -ENOMEM;
 	return 1;
 }
@@ -263,7 +270,7 @@ static void markdown_unwrap(cmark_node *node)
 
 /* Checks one link or image; 0 or -ENOMEM. */
 static int markdown_fix_dest(cmark_node *node, const char *dir,
-			     const char *prefix, struct buf *tmp)
+			     const struct markdown_opts *o, struct buf *tmp)
 {
 	const char *url = cmark_node_get_url(node);
 	int rc;
@@ -272,7 +279,7 @@ static int markdown_fix_dest(cmark_node *node, const char *dir,
 		url = "";
 	if (markdown_keep_as_is(url))
 		return 0;
-	rc = markdown_rewrite(url, dir, prefix, tmp);
+	rc = markdown_rewrite(url, dir, o, tmp);
 	if (rc < 0)
 		return rc;
 	if (rc == 0 || !cmark_node_set_url(node, buf_cstr(tmp))) {
@@ -303,7 +310,7 @@ static int markdown_collect(cmark_node *doc, struct markdown_nodes *s)
 }
 
 static int markdown_clean(cmark_node *doc, const char *dir,
-			  const char *prefix)
+			  const struct markdown_opts *o)
 {
 	struct markdown_nodes s = { 0 };
 	struct buf tmp = { 0 };
@@ -318,7 +325,7 @@ static int markdown_clean(cmark_node *doc, const char *dir,
 			cmark_node_unlink(s.v[i]);
 			cmark_node_free(s.v[i]);
 		} else {
-			rc = markdown_fix_dest(s.v[i], dir, prefix, &tmp);
+			rc = markdown_fix_dest(s.v[i], dir, o, &tmp);
 		}
 	}
 	free(s.v);
@@ -365,7 +372,7 @@ int markdown_render(const char *md, size_t len,
 				   CMARK_OPT_VALIDATE_UTF8);
 	if (!doc)
 		return -ENOMEM;
-	rc = markdown_clean(doc, dir, o->media_prefix);
+	rc = markdown_clean(doc, dir, o);
 	if (rc == 0) {
 		html = cmark_render_html(doc, CMARK_OPT_SAFE);
 		rc = html ? buf_append_str(out, html) : -ENOMEM;

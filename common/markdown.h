@@ -36,7 +36,18 @@ struct markdown_opts {
 	 * e.g. "/api/v1/courses/hygiene-basics/media/" (a missing final '/'
 	 * is added). Must not be NULL. Borrowed. */
 	const char *media_prefix;
+	/* Optional: the version of a media file (its path under media/,
+	 * decoded), written as text into out (cap bytes) with 0 returned,
+	 * or non-zero when there is none. A version is appended to the
+	 * file's URL as "?v=VERSION", so the URL names those bytes and may
+	 * be cached for good. */
+	int (*media_version)(void *arg, const char *path, char *out,
+			     size_t cap);
+	void *media_arg;
 };
+
+/* Room media_version gets for a version, with its NUL. */
+#define MARKDOWN_VERSION_MAX 128
 
 /*
  * Renders len bytes of md (need not be NUL-terminated; invalid UTF-8 is

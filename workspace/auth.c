@@ -85,6 +85,25 @@ static void auth_throttled(struct http_exchange *x, int64_t retry_after)
 }
 
 /* The request body as a JSON object, or NULL. The caller deletes it. */
+/* The paths that need no credentials (login, password links, reset
+ * requests) take only a JSON body: a form on another site cannot send
+ * Content-Type application/json without the browser asking first, so
+ * such a form cannot sign a visitor in as someone else. 415 otherwise;
+ * returns -1 then. */
+static int auth_json_only(struct http_exchange *x)
+{
+	const char *type = http_header(x, "Content-Type");
+	size_t n = strlen("application/json");
+
+	if (type && !strncasecmp(type, "application/json", n) &&
+	    (type[n] == 0 || type[n] == ';' || type[n] == ' '))
+		return 0;
+	http_respond_error(x, 415, "unsupported_media_type",
+			   "the body must be JSON (Content-Type: "
+			   "application/json)");
+	return -1;
+}
+
 static cJSON *auth_body(const struct http_request *req)
 {
 	cJSON *body = cJSON_ParseWithLength((const char *)req->body,
@@ -360,9 +379,11 @@ static int auth_login_throttle(struct api_ctx *api, struct http_exchange *x,
 void auth_login(struct api_ctx *api, struct http_exchange *x,
 		const struct http_request *req)
 {
-	struct auth_login_work *w = calloc(1, sizeof(*w));
+	struct auth_login_work *w;
 
-	if (!w) {
+	if (auth_json_only(x))
+		return;
+	if (!(w = calloc(1, sizeof(*w)))) {
 		http_respond_error(x, 500, "internal", "out of memory");
 		return;
 	}
@@ -861,13 +882,15 @@ static const char *auth_link_parse(const struct http_request *req,
 void auth_password_set(struct api_ctx *api, struct http_exchange *x,
 		       const struct http_request *req)
 {
-	struct auth_link_work *w = calloc(1, sizeof(*w));
+	struct auth_link_work *w;
 	enum people_link_kind kind;
 	const char *why;
 	int64_t user_id;
 	int rc;
 
-	if (!w) {
+	if (auth_json_only(x))
+		return;
+	if (!(w = calloc(1, sizeof(*w)))) {
 		http_respond_error(x, 500, "internal", "out of memory");
 		return;
 	}
@@ -896,10 +919,13 @@ out:
 void auth_reset_request(struct api_ctx *api, struct http_exchange *x,
 			const struct http_request *req)
 {
-	cJSON *body = auth_body(req);
-	cJSON *e = cJSON_GetObjectItemCaseSensitive(body, "email");
+	cJSON *body, *e;
 	int rc;
 
+	if (auth_json_only(x))
+		return;
+	body = auth_body(req);
+	e = cJSON_GetObjectItemCaseSensitive(body, "email");
 	if (!cJSON_IsString(e)) {
 		cJSON_Delete(body);
 		http_respond_error(x, 400, "bad_request",

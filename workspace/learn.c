@@ -176,10 +176,34 @@ static int learn_quiz(const struct coursecache_course *c,
 
 /* ---- reading a lesson ---- */
 
+/* The blob id of media/path in the course's tree, as the version of a
+ * media link (markdown_opts.media_version): the media route serves a
+ * URL with ?v=<blob id> as cacheable for good. */
+static int learn_media_blob(void *arg, const char *path, char *out,
+			    size_t cap)
+{
+	const struct coursecache_course *c = arg;
+	git_tree_entry *e = NULL;
+	char full[1024];
+	int rc = -1;
+
+	if ((size_t)snprintf(full, sizeof(full), "media/%s", path) >=
+		    sizeof(full) ||
+	    cap < GIT_OID_HEXSZ + 1 ||
+	    git_tree_entry_bypath(&e, c->tree, full))
+		return -1;
+	if (git_tree_entry_type(e) == GIT_OBJECT_BLOB) {
+		git_oid_tostr(out, cap, git_tree_entry_id(e));
+		rc = 0;
+	}
+	git_tree_entry_free(e);
+	return rc;
+}
+
 static int learn_text_html(const struct coursecache_course *c,
 			   const struct course_lesson *l, cJSON *o)
 {
-	struct markdown_opts opts;
+	struct markdown_opts opts = { 0 };
 	struct buf md, html;
 	char prefix[128];
 	int rc;
@@ -187,6 +211,8 @@ static int learn_text_html(const struct coursecache_course *c,
 	snprintf(prefix, sizeof(prefix), "/api/v1/courses/%s/media/", c->id);
 	opts.lesson_path = l->file;
 	opts.media_prefix = prefix;
+	opts.media_version = learn_media_blob;
+	opts.media_arg = (void *)c;
 	if ((rc = learn_read(c, l->file, MARKDOWN_MAX_INPUT, &md)))
 		return rc;
 	buf_init(&html);

@@ -53,7 +53,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct markdown_opts o = { "lessons/l.md", FUZZ_PREFIX };
+	struct markdown_opts o = { .lesson_path = "lessons/l.md",
+				   .media_prefix = FUZZ_PREFIX };
 	struct buf out = { 0 };
 	const char *html;
 

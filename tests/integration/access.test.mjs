@@ -19,73 +19,27 @@ import {
 	lmsTest, run, runOk, describeResult, setupMother, addWorkspace,
 	waitFor, WORKSPACE_BIN, HEX64,
 } from './lib/harness.mjs';
+import {
+	request, assertError, addUser, login, PASSWORD,
+	sessionHeaders as sessionOf, signIn as signInAs,
+} from './lib/api.mjs';
 
-const PASSWORD = 'correct horse battery staple';
 const COURSE = 'hygiene-basics';
 const LINK = /^\/#\/password\?token=([0-9a-f]{64})$/;
 
-async function request(ws, method, path, options = {}) {
-	const headers = { ...options.headers };
-	let body;
-
-	if (options.json !== undefined) {
-		headers['Content-Type'] = 'application/json';
-		body = typeof options.json === 'string' ?
-			options.json : JSON.stringify(options.json);
-	}
-	const res = await fetch(`${ws.http}${path}`, {
-		method, headers, body, signal: AbortSignal.timeout(10000),
-	});
-	const text = await res.text();
-	let json = null;
-
-	try {
-		json = JSON.parse(text);
-	} catch {
-		/* left null: the assertions say what was expected */
-	}
-	return { status: res.status, headers: res.headers, text, json };
-}
-
-function assertError(res, status, code) {
-	assert.equal(res.status, status, res.text);
-	assert.equal(res.json?.error?.code, code, res.text);
-	assert.equal(typeof res.json.error.message, 'string');
+/* Sessions here also check that the CSRF token is 64 hex. */
+function csrfChecked(headers) {
+	assert.match(headers['X-CSRF-Token'], HEX64);
+	return headers;
 }
 
 /* Cookie and CSRF headers of a signed-in answer (login or link). */
 function sessionHeaders(res) {
-	const m = /(lms_session=[^;]*)/.exec(res.headers.get('set-cookie'));
-
-	assert.ok(m, `no session cookie: ${res.headers.get('set-cookie')}`);
-	assert.match(res.json.csrf_token, HEX64);
-	return { Cookie: m[1], 'X-CSRF-Token': res.json.csrf_token };
+	return csrfChecked(sessionOf(res));
 }
 
-function login(ws, email, password) {
-	return request(ws, 'POST', '/api/v1/session',
-		       { json: { email, password } });
-}
-
-async function signIn(ws, email, password = PASSWORD) {
-	const res = await login(ws, email, password);
-
-	assert.equal(res.status, 200, res.text);
-	return sessionHeaders(res);
-}
-
-/* Adds a user on the command line, with PASSWORD; returns its id. */
-async function addUser(ws, email, role = 'learner') {
-	const r = await runOk(WORKSPACE_BIN,
-		['user', 'add', ws.data, email, '--name', email, '--role',
-		 role, '--password-stdin'], { input: `${PASSWORD}\n` });
-	return Number(r.stdout);
-}
-
-async function bearer(ws, email) {
-	const r = await runOk(WORKSPACE_BIN,
-			      ['token', 'create', ws.data, email]);
-	return { Authorization: `Bearer ${r.stdout.trim()}` };
+async function signIn(ws, email, password) {
+	return csrfChecked(await signInAs(ws, email, password));
 }
 
 /* An ISO time (without milliseconds) seconds from now. */

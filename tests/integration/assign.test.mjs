@@ -12,67 +12,15 @@
 import assert from 'node:assert/strict';
 
 import {
-	lmsTest, runOk, setupMother, addWorkspace, waitFor, WORKSPACE_BIN,
-	HEX40,
+	lmsTest, setupMother, addWorkspace, waitFor, HEX40,
 } from './lib/harness.mjs';
+import { request, assertError, addUser, signIn } from './lib/api.mjs';
 
-const PASSWORD = 'correct horse battery staple';
 const COURSE = 'hygiene-basics';
-
-async function request(ws, method, path, options = {}) {
-	const headers = { ...options.headers };
-	let body;
-
-	if (options.json !== undefined) {
-		headers['Content-Type'] = 'application/json';
-		body = typeof options.json === 'string' ?
-			options.json : JSON.stringify(options.json);
-	}
-	const res = await fetch(`${ws.http}${path}`, {
-		method, headers, body, signal: AbortSignal.timeout(10000),
-	});
-	const text = await res.text();
-	let json = null;
-
-	try {
-		json = JSON.parse(text);
-	} catch {
-		/* left null: the assertions say what was expected */
-	}
-	return { status: res.status, headers: res.headers, text, json };
-}
-
-function assertError(res, status, code) {
-	assert.equal(res.status, status, res.text);
-	assert.equal(res.json?.error?.code, code, res.text);
-	assert.equal(typeof res.json.error.message, 'string');
-}
-
-/* Adds a user from the command line with a password; returns its id. */
-async function addUser(ws, email, role, attrs) {
-	const args = ['user', 'add', ws.data, email, '--name', email,
-		      '--role', role, '--password-stdin'];
-
-	for (const [k, v] of Object.entries(attrs))
-		args.push('--attr', `${k}=${v}`);
-	const r = await runOk(WORKSPACE_BIN, args, { input: `${PASSWORD}\n` });
-	return Number(r.stdout);
-}
-
-/* Cookie and CSRF headers of a fresh session. */
-async function login(ws, email) {
-	const res = await request(ws, 'POST', '/api/v1/session',
-				  { json: { email, password: PASSWORD } });
-	assert.equal(res.status, 200, res.text);
-	const m = /(lms_session=[^;]*)/.exec(res.headers.get('set-cookie'));
-
-	assert.ok(m, res.headers.get('set-cookie'));
-	return { Cookie: m[1], 'X-CSRF-Token': res.json.csrf_token };
-}
 
 async function myCourses(ws, email) {
 	const res = await request(ws, 'GET', '/api/v1/courses',
-				  { headers: await login(ws, email) });
+				  { headers: await signIn(ws, email) });
 	assert.equal(res.status, 200, res.text);
 	return res.json;
 }
@@ -84,11 +32,11 @@ lmsTest('assign: groups and users get courses with due dates',
 	const held = await waitFor(async () => (await ws.catalog()).find(
 		(c) => c.id === COURSE), undefined, { what: 'the course' });
 
-	await addUser(ws, 'ada@example.org', 'admin', {});
+	await addUser(ws, 'ada@example.org', 'admin');
 	await addUser(ws, 'pia@example.org', 'learner',
 		      { department: 'Pflege' });
 	await addUser(ws, 'ian@example.org', 'learner', { department: 'IT' });
-	const admin = await login(ws, 'ada@example.org');
+	const admin = await signIn(ws, 'ada@example.org');
 
 	const group = await request(ws, 'POST', '/api/v1/groups', {
 		headers: admin,
@@ -120,7 +68,7 @@ lmsTest('assign: groups and users get courses with due dates',
 	assert.deepEqual(list.json, []);
 
 	/* a learner may not assign; no credentials at all is 401 */
-	const pia = await login(ws, 'pia@example.org');
+	const pia = await signIn(ws, 'pia@example.org');
 	const toGroup = { course: COURSE, group: group.json.id,
 			  due: '2027-03-01' };
 	assertError(await request(ws, 'POST', '/api/v1/assignments',
@@ -174,7 +122,7 @@ lmsTest('assign: groups and users get courses with due dates',
 		(l) => l.id === id)?.title, kind, completed: false,
 		changed: false })));
 	assert.equal(lessons[0].title, 'Händehygiene');
-		const ian = await login(ws, 'ian@example.org');
+		const ian = await signIn(ws, 'ian@example.org');
 	const hidden = await request(ws, 'GET', `/api/v1/courses/${COURSE}`,
 				     { headers: ian });
 	const missing = await request(ws, 'GET', '/api/v1/courses/no-such',

@@ -13,61 +13,11 @@
 import assert from 'node:assert/strict';
 
 import {
-	lmsTest, runOk, setupMother, addWorkspace, waitFor, WORKSPACE_BIN,
+	lmsTest, setupMother, addWorkspace, waitFor,
 } from './lib/harness.mjs';
+import { request, assertError, addUser, signIn } from './lib/api.mjs';
 
-const PASSWORD = 'correct horse battery staple';
 const COURSE = 'hygiene-basics';
-
-async function request(ws, method, path, options = {}) {
-	const headers = { ...options.headers };
-	let body;
-
-	if (options.json !== undefined) {
-		headers['Content-Type'] = 'application/json';
-		body = typeof options.json === 'string' ?
-			options.json : JSON.stringify(options.json);
-	}
-	const res = await fetch(`${ws.http}${path}`, {
-		method, headers, body, signal: AbortSignal.timeout(10000),
-	});
-	const text = await res.text();
-	let json = null;
-
-	try {
-		json = JSON.parse(text);
-	} catch {
-		/* left null: the assertions say what was expected */
-	}
-	return { status: res.status, headers: res.headers, text, json };
-}
-
-function assertError(res, status, code) {
-	assert.equal(res.status, status, res.text);
-	assert.equal(res.json?.error?.code, code, res.text);
-	assert.equal(typeof res.json.error.message, 'string');
-}
-
-async function addUser(ws, email, role, attrs) {
-	const args = ['user', 'add', ws.data, email, '--name', email,
-		      '--role', role, '--password-stdin'];
-
-	for (const [k, v] of Object.entries(attrs))
-		args.push('--attr', `${k}=${v}`);
-	const r = await runOk(WORKSPACE_BIN, args, { input: `${PASSWORD}\n` });
-	return Number(r.stdout);
-}
-
-/* Cookie and CSRF headers of a fresh session. */
-async function login(ws, email) {
-	const res = await request(ws, 'POST', '/api/v1/session',
-				  { json: { email, password: PASSWORD } });
-	assert.equal(res.status, 200, res.text);
-	const m = /(lms_session=[^;]*)/.exec(res.headers.get('set-cookie'));
-
-	assert.ok(m, res.headers.get('set-cookie'));
-	return { Cookie: m[1], 'X-CSRF-Token': res.json.csrf_token };
-}
 
 /* The learner's courses as [[id, due]]. */
 async function dues(ws, headers) {
@@ -95,15 +45,15 @@ lmsTest('assign2: change the due date, delete, scope', async () => {
 	await waitFor(async () => (await ws.catalog()).find(
 		(c) => c.id === COURSE), undefined, { what: 'the course' });
 
-	await addUser(ws, 'ada@example.org', 'admin', {});
+	await addUser(ws, 'ada@example.org', 'admin');
 	await addUser(ws, 'max@example.org', 'manager', { department: 'IT' });
 	await addUser(ws, 'pia@example.org', 'learner',
 		      { department: 'Pflege' });
 	await addUser(ws, 'ian@example.org', 'learner', { department: 'IT' });
-	const admin = await login(ws, 'ada@example.org');
-	const max = await login(ws, 'max@example.org');
-	const pia = await login(ws, 'pia@example.org');
-	const ian = await login(ws, 'ian@example.org');
+	const admin = await signIn(ws, 'ada@example.org');
+	const max = await signIn(ws, 'max@example.org');
+	const pia = await signIn(ws, 'pia@example.org');
+	const ian = await signIn(ws, 'ian@example.org');
 
 	const care = await post(ws, admin, '/api/v1/groups',
 				{ name: 'Pflege',

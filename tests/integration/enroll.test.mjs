@@ -9,58 +9,12 @@
 import assert from 'node:assert/strict';
 
 import {
-	lmsTest, runOk, setupMother, addWorkspace, waitFor, WORKSPACE_BIN,
+	lmsTest, setupMother, addWorkspace, waitFor,
 } from './lib/harness.mjs';
+import { request, assertErrorCode, addUser, signIn } from './lib/api.mjs';
 
-const PASSWORD = 'correct horse battery staple';
 const COURSE = 'hygiene-basics';
 const OTHER = 'data-protection-basics';
-
-async function request(ws, method, p, options = {}) {
-	const headers = { ...options.headers };
-	let body;
-
-	if (options.json !== undefined) {
-		headers['Content-Type'] = 'application/json';
-		body = typeof options.json === 'string' ?
-			options.json : JSON.stringify(options.json);
-	}
-	const res = await fetch(`${ws.http}${p}`, {
-		method, headers, body, signal: AbortSignal.timeout(10000),
-	});
-	const text = await res.text();
-	let json = null;
-
-	try {
-		json = JSON.parse(text);
-	} catch {
-		/* left null: the assertions say what was expected */
-	}
-	return { status: res.status, text, json };
-}
-
-function assertError(res, status, code) {
-	assert.equal(res.status, status, res.text);
-	assert.equal(res.json?.error?.code, code, res.text);
-}
-
-async function addUser(ws, email, role) {
-	await runOk(WORKSPACE_BIN, ['user', 'add', ws.data, email, '--name',
-				    email, '--role', role, '--password-stdin'],
-		    { input: `${PASSWORD}\n` });
-}
-
-async function session(ws, email) {
-	const res = await fetch(`${ws.http}/api/v1/session`, {
-		method: 'POST', headers: { 'Content-Type': 'application/json' },
-		body: JSON.stringify({ email, password: PASSWORD }),
-	});
-	const json = await res.json();
-
-	assert.equal(res.status, 200, JSON.stringify(json));
-	const m = /(lms_session=[^;]*)/.exec(res.headers.get('set-cookie'));
-	return { Cookie: m[1], 'X-CSRF-Token': json.csrf_token };
-}
 
 async function entry(ws, id) {
 	const r = await request(ws, 'GET', '/api/v1/catalog');
@@ -79,9 +33,9 @@ lmsTest('enroll: open courses, self-enrollment, closing', async () => {
 	await addUser(ws, 'ada@example.org', 'admin');
 	await addUser(ws, 'pia@example.org', 'learner');
 	await addUser(ws, 'ian@example.org', 'learner');
-	const ada = await session(ws, 'ada@example.org');
-	const pia = await session(ws, 'pia@example.org');
-	const ian = await session(ws, 'ian@example.org');
+	const ada = await signIn(ws, 'ada@example.org');
+	const pia = await signIn(ws, 'pia@example.org');
+	const ian = await signIn(ws, 'ian@example.org');
 
 	/* the catalog: closed at first, with summary and duration */
 	let e = await entry(ws, COURSE);
@@ -92,27 +46,28 @@ lmsTest('enroll: open courses, self-enrollment, closing', async () => {
 		'open', 'origin', 'revision', 'summary', 'title']);
 
 	/* not open: 403, and nothing listed */
-	assertError(await request(ws, 'POST', ENROLL(COURSE),
-				  { headers: pia }), 403, 'forbidden');
+	assertErrorCode(await request(ws, 'POST', ENROLL(COURSE),
+				      { headers: pia }), 403, 'forbidden');
 	assert.deepEqual((await request(ws, 'GET', '/api/v1/courses',
 					{ headers: pia })).json, []);
-	assertError(await request(ws, 'POST', ENROLL(COURSE)), 401,
-		    'unauthorized');
-	assertError(await request(ws, 'POST', ENROLL('no-such'),
-				  { headers: pia }), 404, 'not_found');
+	assertErrorCode(await request(ws, 'POST', ENROLL(COURSE)), 401,
+			'unauthorized');
+	assertErrorCode(await request(ws, 'POST', ENROLL('no-such'),
+				      { headers: pia }), 404, 'not_found');
 
 	/* only an admin opens a course */
-	assertError(await request(ws, 'PUT', OPEN(COURSE),
-				  { headers: pia, json: { open: true } }),
-		    403, 'forbidden');
-	assertError(await request(ws, 'PUT', OPEN(COURSE),
-				  { headers: ada, json: { open: 'yes' } }),
-		    400, 'bad_request');
-	assertError(await request(ws, 'PUT', OPEN('no-such'),
-				  { headers: ada, json: { open: true } }),
-		    404, 'not_found');
-	assertError(await request(ws, 'GET', OPEN(COURSE), { headers: ada }),
-		    405, 'method_not_allowed');
+	assertErrorCode(await request(ws, 'PUT', OPEN(COURSE),
+				      { headers: pia, json: { open: true } }),
+			403, 'forbidden');
+	assertErrorCode(await request(ws, 'PUT', OPEN(COURSE),
+				      { headers: ada, json: { open: 'yes' } }),
+			400, 'bad_request');
+	assertErrorCode(await request(ws, 'PUT', OPEN('no-such'),
+				      { headers: ada, json: { open: true } }),
+			404, 'not_found');
+	assertErrorCode(await request(ws, 'GET', OPEN(COURSE),
+				      { headers: ada }),
+			405, 'method_not_allowed');
 	const opened = await request(ws, 'PUT', OPEN(COURSE),
 				     { headers: ada, json: { open: true } });
 	assert.equal(opened.status, 200, opened.text);
@@ -133,8 +88,8 @@ lmsTest('enroll: open courses, self-enrollment, closing', async () => {
 				 { headers: pia });
 	assert.deepEqual(mine.json.map((c) => [c.id, c.due, c.enrolled]),
 			 [[COURSE, null, true]]);
-	assertError(await request(ws, 'POST', ENROLL(OTHER),
-				  { headers: pia }), 403, 'forbidden');
+	assertErrorCode(await request(ws, 'POST', ENROLL(OTHER),
+				      { headers: pia }), 403, 'forbidden');
 
 	/* the enrolled course can be taken */
 	const lesson = await request(ws, 'GET', `/api/v1/courses/${COURSE}/` +
@@ -155,8 +110,8 @@ lmsTest('enroll: open courses, self-enrollment, closing', async () => {
 				     { headers: ada, json: { open: false } });
 	assert.equal(closed.status, 200, closed.text);
 	assert.equal(closed.json.open, false);
-	assertError(await request(ws, 'POST', ENROLL(COURSE),
-				  { headers: ian }), 403, 'forbidden');
+	assertErrorCode(await request(ws, 'POST', ENROLL(COURSE),
+				      { headers: ian }), 403, 'forbidden');
 	assert.equal((await request(ws, 'POST', ENROLL(COURSE),
 				    { headers: pia })).status, 200);
 	mine = await request(ws, 'GET', '/api/v1/courses', { headers: pia });

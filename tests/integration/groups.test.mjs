@@ -9,63 +9,11 @@
 import assert from 'node:assert/strict';
 
 import {
-	lmsTest, runOk, setupMother, addWorkspace, WORKSPACE_BIN,
+	lmsTest, setupMother, addWorkspace,
 } from './lib/harness.mjs';
-
-const PASSWORD = 'correct horse battery staple';
-
-async function request(ws, method, path, options = {}) {
-	const headers = { ...options.headers };
-	let body;
-
-	if (options.json !== undefined) {
-		headers['Content-Type'] = 'application/json';
-		body = typeof options.json === 'string' ?
-			options.json : JSON.stringify(options.json);
-	}
-	const res = await fetch(`${ws.http}${path}`, {
-		method, headers, body, signal: AbortSignal.timeout(10000),
-	});
-	const text = await res.text();
-	let json = null;
-
-	try {
-		json = JSON.parse(text);
-	} catch {
-		/* left null: the assertions say what was expected */
-	}
-	return { status: res.status, headers: res.headers, text, json };
-}
-
-function assertError(res, status, code) {
-	assert.equal(res.status, status, res.text);
-	assert.equal(res.json?.error?.code, code, res.text);
-	assert.equal(typeof res.json.error.message, 'string');
-}
-
-/* Adds a user from the command line; returns its id. */
-async function addUser(ws, email, role, attrs, password) {
-	const args = ['user', 'add', ws.data, email, '--name', email,
-		      '--role', role];
-
-	for (const [k, v] of Object.entries(attrs))
-		args.push('--attr', `${k}=${v}`);
-	if (password)
-		args.push('--password-stdin');
-	const r = await runOk(WORKSPACE_BIN, args,
-			      { input: password ? `${password}\n` : '' });
-	return Number(r.stdout);
-}
-
-async function loginCookie(ws, email, password) {
-	const res = await request(ws, 'POST', '/api/v1/session',
-				  { json: { email, password } });
-	assert.equal(res.status, 200, res.text);
-	const m = /(lms_session=[^;]*)/.exec(res.headers.get('set-cookie'));
-
-	assert.ok(m, res.headers.get('set-cookie'));
-	return { cookie: m[1], csrf: res.json.csrf_token };
-}
+import {
+	request, assertError, addUser, bearer, signIn,
+} from './lib/api.mjs';
 
 async function memberEmails(ws, auth, id) {
 	const res = await request(ws, 'GET', `/api/v1/groups/${id}/members`,
@@ -82,20 +30,19 @@ lmsTest('groups: rules place users, admins only', async () => {
 	const ws = await addWorkspace(mother, 'acme', []);
 
 	const ada = await addUser(ws, 'ada@example.org', 'admin',
-				  { location: 'Bonn' }, PASSWORD);
+				  { location: 'Bonn' });
 	const pia = await addUser(ws, 'pia@example.org', 'learner',
 				  { department: 'Pflege', location: 'Köln' },
-				  'lea-secret');
+				  { password: 'lea-secret' });
 	await addUser(ws, 'bob@example.org', 'learner',
-		      { department: 'Pflege', location: 'Bonn' });
-	const { cookie, csrf } = await loginCookie(ws, 'ada@example.org',
-						   PASSWORD);
-	const admin = { Cookie: cookie, 'X-CSRF-Token': csrf };
+		      { department: 'Pflege', location: 'Bonn' },
+		      { password: null });
+	const admin = await signIn(ws, 'ada@example.org');
 
 	/* by cookie: a CSRF token is needed to write */
 	const rule = { department: 'Pflege', location: 'Köln' };
 	assertError(await request(ws, 'POST', '/api/v1/groups', {
-		headers: { Cookie: cookie },
+		headers: { Cookie: admin.Cookie },
 		json: { name: 'Pflege Köln', rule } }), 403, 'forbidden');
 	const made = await request(ws, 'POST', '/api/v1/groups', {
 		headers: admin, json: { name: 'Pflege Köln', rule } });
@@ -110,11 +57,9 @@ lmsTest('groups: rules place users, admins only', async () => {
 			 ['pia@example.org']);
 
 	/* by bearer token: a child group under it */
-	const token = (await runOk(WORKSPACE_BIN,
-		['token', 'create', ws.data, 'ada@example.org'])).stdout.trim();
-	const bearer = { Authorization: `Bearer ${token}` };
+	const byToken = await bearer(ws, 'ada@example.org');
 	const child = await request(ws, 'POST', '/api/v1/groups', {
-		headers: bearer, json: { name: 'Station 3', parent: koeln,
+		headers: byToken, json: { name: 'Station 3', parent: koeln,
 					 rule: { ward: '3' } } });
 	assert.equal(child.status, 201, child.text);
 	assert.equal(child.json.parent, koeln);
@@ -123,12 +68,13 @@ lmsTest('groups: rules place users, admins only', async () => {
 	/* users added later who match appear, others do not */
 	const max = await addUser(ws, 'max@example.org', 'learner',
 				  { department: 'Pflege', location: 'Köln',
-				    ward: '3' });
+				    ward: '3' }, { password: null });
 	await addUser(ws, 'eva@example.org', 'learner',
-		      { department: 'IT', location: 'Köln', ward: '3' });
-	assert.deepEqual(await memberEmails(ws, bearer, koeln),
+		      { department: 'IT', location: 'Köln', ward: '3' },
+		      { password: null });
+	assert.deepEqual(await memberEmails(ws, byToken, koeln),
 			 ['pia@example.org', 'max@example.org']);
-	assert.deepEqual(await memberEmails(ws, bearer, child.json.id),
+	assert.deepEqual(await memberEmails(ws, byToken, child.json.id),
 			 ['max@example.org']);
 
 	const list = await request(ws, 'GET', '/api/v1/groups',
@@ -139,7 +85,7 @@ lmsTest('groups: rules place users, admins only', async () => {
 			 [[koeln, 'Pflege Köln', null, 2],
 			  [child.json.id, 'Station 3', koeln, 1]]);
 	const users = await request(ws, 'GET', '/api/v1/users',
-				    { headers: bearer });
+				    { headers: byToken });
 	assert.equal(users.status, 200, users.text);
 	const groupsOf = Object.fromEntries(users.json.map((u) =>
 		[u.id, u.groups]));
@@ -172,8 +118,7 @@ lmsTest('groups: rules place users, admins only', async () => {
 	assert.equal(after.json.length, 2);
 
 	/* a learner is not allowed, no credentials are unauthorized */
-	const lea = await loginCookie(ws, 'pia@example.org', 'lea-secret');
-	const learner = { Cookie: lea.cookie, 'X-CSRF-Token': lea.csrf };
+	const learner = await signIn(ws, 'pia@example.org', 'lea-secret');
 	assertError(await request(ws, 'GET', '/api/v1/groups',
 				  { headers: learner }), 403, 'forbidden');
 	assertError(await request(ws, 'POST', '/api/v1/groups', {

@@ -10,63 +10,11 @@
 import assert from 'node:assert/strict';
 
 import {
-	lmsTest, runOk, setupMother, addWorkspace, WORKSPACE_BIN,
+	lmsTest, setupMother, addWorkspace,
 } from './lib/harness.mjs';
-
-const PASSWORD = 'correct horse battery staple';
-
-async function request(ws, method, path, options = {}) {
-	const headers = { ...options.headers };
-	let body;
-
-	if (options.json !== undefined) {
-		headers['Content-Type'] = 'application/json';
-		body = typeof options.json === 'string' ?
-			options.json : JSON.stringify(options.json);
-	}
-	const res = await fetch(`${ws.http}${path}`, {
-		method, headers, body, signal: AbortSignal.timeout(10000),
-	});
-	const text = await res.text();
-	let json = null;
-
-	try {
-		json = JSON.parse(text);
-	} catch {
-		/* left null: the assertions say what was expected */
-	}
-	return { status: res.status, headers: res.headers, text, json };
-}
-
-function assertError(res, status, code) {
-	assert.equal(res.status, status, res.text);
-	assert.equal(res.json?.error?.code, code, res.text);
-	assert.equal(typeof res.json.error.message, 'string');
-}
-
-/* Adds a user from the command line; returns its id. */
-async function addUser(ws, email, role, attrs, password) {
-	const args = ['user', 'add', ws.data, email, '--name', email,
-		      '--role', role];
-
-	for (const [k, v] of Object.entries(attrs))
-		args.push('--attr', `${k}=${v}`);
-	if (password)
-		args.push('--password-stdin');
-	const r = await runOk(WORKSPACE_BIN, args,
-			      { input: password ? `${password}\n` : '' });
-	return Number(r.stdout);
-}
-
-async function login(ws, email, password) {
-	const res = await request(ws, 'POST', '/api/v1/session',
-				  { json: { email, password } });
-	assert.equal(res.status, 200, res.text);
-	const m = /(lms_session=[^;]*)/.exec(res.headers.get('set-cookie'));
-
-	assert.ok(m, res.headers.get('set-cookie'));
-	return { Cookie: m[1], 'X-CSRF-Token': res.json.csrf_token };
-}
+import {
+	request, assertError, addUser, bearer, signIn,
+} from './lib/api.mjs';
 
 /* The group as GET answers it; its members as "email" or "email*" (by
  * hand). */
@@ -102,15 +50,17 @@ lmsTest('groups: rules and parents change, members move at once',
 	const mother = await setupMother();
 	const ws = await addWorkspace(mother, 'acme', []);
 
-	await addUser(ws, 'ada@example.org', 'admin', {}, PASSWORD);
+	await addUser(ws, 'ada@example.org', 'admin');
 	const pia = await addUser(ws, 'pia@example.org', 'learner',
 				  { department: 'Pflege', location: 'Köln',
-				    ward: '3' });
+				    ward: '3' }, { password: null });
 	await addUser(ws, 'bob@example.org', 'learner',
-		      { department: 'IT', location: 'Köln' });
+		      { department: 'IT', location: 'Köln' },
+		      { password: null });
 	await addUser(ws, 'cy@example.org', 'learner',
-		      { department: 'Pflege', location: 'Bonn', ward: '3' });
-	const admin = await login(ws, 'ada@example.org', PASSWORD);
+		      { department: 'Pflege', location: 'Bonn', ward: '3' },
+		      { password: null });
+	const admin = await signIn(ws, 'ada@example.org');
 
 	const koeln = await createGroup(ws, admin, {
 		name: 'Köln', rule: { location: 'Köln' } });
@@ -187,7 +137,8 @@ lmsTest('groups: rules and parents change, members move at once',
 				  { headers: admin }), 404, 'not_found');
 	assert.equal((await getGroup(ws, admin, ward)).parent, null);
 	assert.deepEqual(await members(ws, admin, ward), ['pia', 'cy']);
-	await addUser(ws, 'dee@example.org', 'learner', { ward: '3' });
+	await addUser(ws, 'dee@example.org', 'learner', { ward: '3' },
+		      { password: null });
 	assert.deepEqual(await members(ws, admin, ward),
 			 ['pia', 'cy', 'dee']);
 
@@ -202,18 +153,18 @@ lmsTest('groups: members by hand, who may do what', async () => {
 	const mother = await setupMother();
 	const ws = await addWorkspace(mother, 'acme', []);
 
-	await addUser(ws, 'ada@example.org', 'admin', {}, PASSWORD);
+	await addUser(ws, 'ada@example.org', 'admin');
 	const mia = await addUser(ws, 'mia@example.org', 'manager',
-				  { location: 'Köln' }, 'manager-secret');
+				  { location: 'Köln' },
+				  { password: 'manager-secret' });
 	const pia = await addUser(ws, 'pia@example.org', 'learner',
 				  { department: 'Pflege', location: 'Köln' },
-				  'learner-secret');
+				  { password: 'learner-secret' });
 	const bob = await addUser(ws, 'bob@example.org', 'learner',
-				  { department: 'IT', location: 'Bonn' });
-	const admin = await login(ws, 'ada@example.org', PASSWORD);
-	const token = (await runOk(WORKSPACE_BIN,
-		['token', 'create', ws.data, 'ada@example.org'])).stdout.trim();
-	const bearer = { Authorization: `Bearer ${token}` };
+				  { department: 'IT', location: 'Bonn' },
+				  { password: null });
+	const admin = await signIn(ws, 'ada@example.org');
+	const byToken = await bearer(ws, 'ada@example.org');
 
 	const koeln = await createGroup(ws, admin, {
 		name: 'Köln', rule: { location: 'Köln' } });
@@ -230,7 +181,7 @@ lmsTest('groups: members by hand, who may do what', async () => {
 				     name: 'bob@example.org',
 				     from_rule: false });
 	res = await request(ws, 'POST', `/api/v1/groups/${team}/members`,
-			    { headers: bearer,
+			    { headers: byToken,
 			      json: { user: 'BOB@example.org' } });
 	assert.equal(res.status, 200, res.text);
 	res = await request(ws, 'POST', `/api/v1/groups/${koeln}/members`,
@@ -289,7 +240,7 @@ lmsTest('groups: members by hand, who may do what', async () => {
 
 	/* a manager reads the groups in reach (Köln and Pflege below it),
 	 * not the others, and changes nothing */
-	const manager = await login(ws, 'mia@example.org', 'manager-secret');
+	const manager = await signIn(ws, 'mia@example.org', 'manager-secret');
 	assert.deepEqual(await members(ws, manager, pflege), ['pia']);
 	assert.equal((await getGroup(ws, manager, koeln)).name, 'Köln');
 	res = await request(ws, 'GET', `/api/v1/groups/${koeln}/members`,
@@ -310,7 +261,7 @@ lmsTest('groups: members by hand, who may do what', async () => {
 				  { headers: manager }), 403, 'forbidden');
 
 	/* learners and strangers */
-	const learner = await login(ws, 'pia@example.org', 'learner-secret');
+	const learner = await signIn(ws, 'pia@example.org', 'learner-secret');
 	assertError(await request(ws, 'GET', `/api/v1/groups/${koeln}`,
 				  { headers: learner }), 403, 'forbidden');
 	assertError(await request(ws, 'GET', `/api/v1/groups/${koeln}`),

@@ -14,63 +14,14 @@ import {
 	lmsTest, run, runOk, setupMother, addWorkspace, tmpPath,
 	WORKSPACE_BIN,
 } from './lib/harness.mjs';
-
-const PASSWORD = 'correct horse battery staple';
-
-async function request(ws, method, path, options = {}) {
-	const headers = { ...options.headers };
-	let body = options.body;
-
-	if (options.json !== undefined) {
-		headers['Content-Type'] = 'application/json';
-		body = JSON.stringify(options.json);
-	}
-	if (options.csv !== undefined) {
-		headers['Content-Type'] = 'text/csv; charset=utf-8';
-		body = options.csv;
-	}
-	const res = await fetch(`${ws.http}${path}`, {
-		method, headers, body, signal: AbortSignal.timeout(20000),
-	});
-	const text = await res.text();
-	let json = null;
-
-	try {
-		json = JSON.parse(text);
-	} catch {
-		/* left null: the assertions say what was expected */
-	}
-	return { status: res.status, headers: res.headers, text, json };
-}
-
-function assertError(res, status, code) {
-	assert.equal(res.status, status, res.text);
-	assert.equal(res.json?.error?.code, code, res.text);
-}
-
-async function addUser(ws, email, role, password) {
-	const args = ['user', 'add', ws.data, email, '--name', email,
-		      '--role', role];
-
-	if (password)
-		args.push('--password-stdin');
-	await runOk(WORKSPACE_BIN, args,
-		    { input: password ? `${password}\n` : '' });
-}
-
-async function login(ws, email, password) {
-	const res = await request(ws, 'POST', '/api/v1/session',
-				  { json: { email, password } });
-	assert.equal(res.status, 200, res.text);
-	const m = /(lms_session=[^;]*)/.exec(res.headers.get('set-cookie'));
-
-	return { Cookie: m[1], 'X-CSRF-Token': res.json.csrf_token };
-}
+import {
+	request, assertErrorCode, addUser, bearer, signIn,
+} from './lib/api.mjs';
 
 async function importCsv(ws, auth, csv, dryRun) {
 	return request(ws, 'POST',
 		       `/api/v1/users/import${dryRun ? '?dry_run=1' : ''}`,
-		       { headers: auth, csv });
+		       { headers: auth, csv, timeout: 20000 });
 }
 
 /* The users by email: {email: {name, role, attributes, groups}}. */
@@ -99,11 +50,9 @@ lmsTest('import: API creates, updates, refuses bad files whole',
 	const mother = await setupMother();
 	const ws = await addWorkspace(mother, 'acme', []);
 
-	await addUser(ws, 'ada@example.org', 'admin', PASSWORD);
-	const admin = await login(ws, 'ada@example.org', PASSWORD);
-	const token = (await runOk(WORKSPACE_BIN,
-		['token', 'create', ws.data, 'ada@example.org'])).stdout.trim();
-	const bearer = { Authorization: `Bearer ${token}` };
+	await addUser(ws, 'ada@example.org', 'admin');
+	const admin = await signIn(ws, 'ada@example.org');
+	const byToken = await bearer(ws, 'ada@example.org');
 	const group = async (name, rule) => (await request(ws, 'POST',
 		'/api/v1/groups', { headers: admin,
 				    json: { name, rule } })).json.id;
@@ -135,7 +84,7 @@ lmsTest('import: API creates, updates, refuses bad files whole',
 	assert.deepEqual(await memberEmails(ws, admin, koeln), ['pia', 'bob']);
 
 	/* two bad lines: 422 with both, nothing changed */
-	res = await importCsv(ws, bearer,
+	res = await importCsv(ws, byToken,
 		'email,name,department\n' +
 		'dee@example.org,Dee,IT\n' +
 		'not-an-email,Eve,IT\n' +
@@ -196,17 +145,18 @@ lmsTest('import: API creates, updates, refuses bad files whole',
 		     'admin');
 
 	/* who may import, and how */
-	await addUser(ws, 'lea@example.org', 'learner', 'learner-secret');
-	const learner = await login(ws, 'lea@example.org', 'learner-secret');
-	assertError(await importCsv(ws, learner, good, false), 403,
-		    'forbidden');
-	assertError(await importCsv(ws, {}, good, false), 401,
-		    'unauthorized');
-	assertError(await importCsv(ws, { Cookie: admin.Cookie }, good, false),
-		    403, 'forbidden');
+	await addUser(ws, 'lea@example.org', 'learner', {},
+		      { password: 'learner-secret' });
+	const learner = await signIn(ws, 'lea@example.org', 'learner-secret');
+	assertErrorCode(await importCsv(ws, learner, good, false), 403,
+			'forbidden');
+	assertErrorCode(await importCsv(ws, {}, good, false), 401,
+			'unauthorized');
+	assertErrorCode(await importCsv(ws, { Cookie: admin.Cookie }, good,
+					false), 403, 'forbidden');
 	res = await request(ws, 'GET', '/api/v1/users/import',
 			    { headers: admin });
-	assertError(res, 405, 'method_not_allowed');
+	assertErrorCode(res, 405, 'method_not_allowed');
 	assert.equal(res.headers.get('allow'), 'POST');
 	res = await importCsv(ws, admin, '', false);
 	assert.equal(res.status, 422, res.text);
@@ -218,8 +168,8 @@ lmsTest('import: the command line, also while serve runs', async () => {
 	const mother = await setupMother();
 	const ws = await addWorkspace(mother, 'acme', []);
 
-	await addUser(ws, 'ada@example.org', 'admin', PASSWORD);
-	const admin = await login(ws, 'ada@example.org', PASSWORD);
+	await addUser(ws, 'ada@example.org', 'admin');
+	const admin = await signIn(ws, 'ada@example.org');
 	const pflege = (await request(ws, 'POST', '/api/v1/groups', {
 		headers: admin,
 		json: { name: 'Pflege', rule: { department: 'Pflege' } },

@@ -12,59 +12,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import {
-	lmsTest, runOk, setupMother, addWorkspace, waitFor, WORKSPACE_BIN,
-	SAMPLE_DIR,
+	lmsTest, setupMother, addWorkspace, waitFor, SAMPLE_DIR,
 } from './lib/harness.mjs';
+import { request, assertErrorCode, addUser, signIn } from './lib/api.mjs';
 
-const PASSWORD = 'correct horse battery staple';
 const COURSE = 'hygiene-basics';
 const BASE = `/api/v1/courses/${COURSE}`;
-
-async function request(ws, method, p, options = {}) {
-	const headers = { ...options.headers };
-	let body;
-
-	if (options.json !== undefined) {
-		headers['Content-Type'] = 'application/json';
-		body = typeof options.json === 'string' ?
-			options.json : JSON.stringify(options.json);
-	}
-	const res = await fetch(`${ws.http}${p}`, {
-		method, headers, body, signal: AbortSignal.timeout(10000),
-	});
-	const text = await res.text();
-	let json = null;
-
-	try {
-		json = JSON.parse(text);
-	} catch {
-		/* left null: the assertions say what was expected */
-	}
-	return { status: res.status, text, json, headers: res.headers };
-}
-
-function assertError(res, status, code) {
-	assert.equal(res.status, status, res.text);
-	assert.equal(res.json?.error?.code, code, res.text);
-}
-
-async function addUser(ws, email, role) {
-	const r = await runOk(WORKSPACE_BIN,
-			      ['user', 'add', ws.data, email, '--name', email,
-			       '--role', role, '--password-stdin'],
-			      { input: `${PASSWORD}\n` });
-	return Number(r.stdout);
-}
-
-async function login(ws, email) {
-	const res = await request(ws, 'POST', '/api/v1/session',
-				  { json: { email, password: PASSWORD } });
-	assert.equal(res.status, 200, res.text);
-	const m = /(lms_session=[^;]*)/.exec(res.headers.get('set-cookie'));
-
-	assert.ok(m);
-	return { Cookie: m[1], 'X-CSRF-Token': res.json.csrf_token };
-}
 
 /* True when key appears anywhere in v. */
 function hasKey(v, key) {
@@ -94,14 +47,14 @@ lmsTest('learn: lessons, completions and quiz attempts', async () => {
 	await addUser(ws, 'ada@example.org', 'admin');
 	await addUser(ws, 'pia@example.org', 'learner');
 	await addUser(ws, 'ian@example.org', 'learner');
-	const admin = await login(ws, 'ada@example.org');
+	const admin = await signIn(ws, 'ada@example.org');
 	const made = await request(ws, 'POST', '/api/v1/assignments', {
 		headers: admin,
 		json: { course: COURSE, user: 'pia@example.org',
 			due: '2027-03-01' } });
 	assert.equal(made.status, 201, made.text);
-	const pia = await login(ws, 'pia@example.org');
-	const ian = await login(ws, 'ian@example.org');
+	const pia = await signIn(ws, 'pia@example.org');
+	const ian = await signIn(ws, 'ian@example.org');
 
 	let course = await progress(ws, pia);
 	assert.deepEqual(course.progress, { percent: 0, completed: false });
@@ -120,25 +73,25 @@ lmsTest('learn: lessons, completions and quiz attempts', async () => {
 	/* not assigned, unknown lesson, unknown course: the same 404 */
 	const hidden = await request(ws, 'GET', `${BASE}/lessons/haende`,
 				     { headers: ian });
-	assertError(hidden, 404, 'not_found');
-	assertError(await request(ws, 'POST',
-				  `${BASE}/lessons/haende/complete`,
-				  { headers: ian }), 404, 'not_found');
+	assertErrorCode(hidden, 404, 'not_found');
+	assertErrorCode(await request(ws, 'POST',
+				      `${BASE}/lessons/haende/complete`,
+				      { headers: ian }), 404, 'not_found');
 	const unknown = await request(ws, 'GET', `${BASE}/lessons/nope`,
 				      { headers: pia });
-	assertError(unknown, 404, 'not_found');
+	assertErrorCode(unknown, 404, 'not_found');
 	assert.equal(hidden.text, unknown.text);
-	assertError(await request(ws, 'GET',
-				  '/api/v1/courses/no-such/lessons/haende',
-				  { headers: pia }), 404, 'not_found');
-	assertError(await request(ws, 'GET', `${BASE}/lessons/haende`),
-		    401, 'unauthorized');
+	assertErrorCode(await request(ws, 'GET',
+				      '/api/v1/courses/no-such/lessons/haende',
+				      { headers: pia }), 404, 'not_found');
+	assertErrorCode(await request(ws, 'GET', `${BASE}/lessons/haende`),
+			401, 'unauthorized');
 
 	/* cookie writes need the CSRF token */
-	assertError(await request(ws, 'POST',
-				  `${BASE}/lessons/haende/complete`,
-				  { headers: { Cookie: pia.Cookie } }),
-		    403, 'forbidden');
+	assertErrorCode(await request(ws, 'POST',
+				      `${BASE}/lessons/haende/complete`,
+				      { headers: { Cookie: pia.Cookie } }),
+			403, 'forbidden');
 	course = await progress(ws, pia);
 	assert.equal(course.progress.percent, 0);
 
@@ -166,22 +119,22 @@ lmsTest('learn: lessons, completions and quiz attempts', async () => {
 	for (const q of quiz.json.questions)
 		assert.deepEqual(Object.keys(q).sort(),
 				 ['choices', 'id', 'text']);
-	assertError(await request(ws, 'POST',
-				  `${BASE}/lessons/wissenstest/complete`,
-				  { headers: pia }), 409, 'conflict');
+	assertErrorCode(await request(ws, 'POST',
+				      `${BASE}/lessons/wissenstest/complete`,
+				      { headers: pia }), 409, 'conflict');
 
 	/* bad attempts: 400 */
 	const attempts = `${BASE}/lessons/wissenstest/attempts`;
-	assertError(await request(ws, 'POST', attempts,
-				  { headers: pia, json: '{"answers": ' }),
-		    400, 'bad_request');
-	assertError(await request(ws, 'POST', attempts,
-				  { headers: pia, json: { answers: [] } }),
-		    400, 'bad_request');
-	assertError(await request(ws, 'POST',
-				  `${BASE}/lessons/haende/attempts`,
-				  { headers: pia, json: { answers: {} } }),
-		    400, 'bad_request');
+	assertErrorCode(await request(ws, 'POST', attempts,
+				      { headers: pia, json: '{"answers": ' }),
+			400, 'bad_request');
+	assertErrorCode(await request(ws, 'POST', attempts,
+				      { headers: pia, json: { answers: [] } }),
+			400, 'bad_request');
+	assertErrorCode(await request(ws, 'POST',
+				      `${BASE}/lessons/haende/attempts`,
+				      { headers: pia, json: { answers: {} } }),
+			400, 'bad_request');
 
 	const file = path.join(SAMPLE_DIR, COURSE, 'quizzes',
 			       'wissenstest.json');

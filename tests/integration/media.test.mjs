@@ -23,10 +23,10 @@ import path from 'node:path';
 
 import {
 	lmsTest, runOk, setupMother, addWorkspace, waitFor, writeCourse,
-	randomBytes, WORKSPACE_BIN, HEX40,
+	randomBytes, HEX40,
 } from './lib/harness.mjs';
+import { assertErrorCode, addUser, bearer, signIn } from './lib/api.mjs';
 
-const PASSWORD = 'correct horse battery staple';
 const COURSE = 'media-course';
 const MEDIA = `/api/v1/courses/${COURSE}/media`;
 
@@ -99,35 +99,6 @@ function raw(ws, method, p, headers = {}, body) {
 	});
 }
 
-function assertError(res, status, code) {
-	assert.equal(res.status, status, res.text);
-	assert.equal(res.json?.error?.code, code, res.text);
-}
-
-async function addUser(ws, email, role) {
-	await runOk(WORKSPACE_BIN, ['user', 'add', ws.data, email, '--name',
-				    email, '--role', role,
-				    '--password-stdin'],
-		    { input: `${PASSWORD}\n` });
-}
-
-async function token(ws, email) {
-	const r = await runOk(WORKSPACE_BIN,
-			      ['token', 'create', ws.data, email]);
-	return { Authorization: `Bearer ${r.stdout.trim()}` };
-}
-
-async function login(ws, email) {
-	const body = JSON.stringify({ email, password: PASSWORD });
-	const res = await raw(ws, 'POST', '/api/v1/session',
-			      { 'Content-Type': 'application/json' }, body);
-	assert.equal(res.status, 200, res.text);
-	const m = /(lms_session=[^;]*)/.exec(res.headers['set-cookie']);
-
-	assert.ok(m, 'a session cookie');
-	return { Cookie: m[1], 'X-CSRF-Token': res.json.csrf_token };
-}
-
 /* The git blob id of a file, as git computes it. */
 async function blobId(file) {
 	return (await runOk('git', ['hash-object', file])).stdout.trim();
@@ -157,16 +128,16 @@ async function setup() {
 	await addUser(ws, 'ada@example.org', 'admin');
 	await addUser(ws, 'pia@example.org', 'learner');
 	await addUser(ws, 'ian@example.org', 'learner');
-	const admin = await login(ws, 'ada@example.org');
+	const admin = await signIn(ws, 'ada@example.org');
 	const made = await raw(ws, 'POST', '/api/v1/assignments', {
 		...admin, 'Content-Type': 'application/json',
 	}, JSON.stringify({ course: COURSE, user: 'pia@example.org',
 			    due: '2027-03-01' }));
 	assert.equal(made.status, 201, made.text);
 	return { mother, ws, src, admin,
-		 pia: await token(ws, 'pia@example.org'),
-		 piaCookie: await login(ws, 'pia@example.org'),
-		 ian: await token(ws, 'ian@example.org') };
+		 pia: await bearer(ws, 'pia@example.org'),
+		 piaCookie: await signIn(ws, 'pia@example.org'),
+		 ian: await bearer(ws, 'ian@example.org') };
 }
 
 lmsTest('media: files, types, validators, ranges and HEAD', async () => {
@@ -333,19 +304,19 @@ lmsTest('media: who may read, and no way out of media/', async () => {
 	const courseJson = /"format"|"lessons"/;
 
 	/* credentials */
-	assertError(await raw(ws, 'GET', `${MEDIA}/pic.png`), 401,
-		    'unauthorized');
-	assertError(await raw(ws, 'GET', `${MEDIA}/pic.png`, {
+	assertErrorCode(await raw(ws, 'GET', `${MEDIA}/pic.png`), 401,
+			'unauthorized');
+	assertErrorCode(await raw(ws, 'GET', `${MEDIA}/pic.png`, {
 		Authorization: `Bearer ${'0'.repeat(64)}` }), 401,
 		'unauthorized');
 
 	/* a learner without the course: the 404 of an unknown course */
 	const hidden = await raw(ws, 'GET', `${MEDIA}/pic.png`, ian);
-	assertError(hidden, 404, 'not_found');
+	assertErrorCode(hidden, 404, 'not_found');
 	const unknown = await raw(ws, 'GET',
 				  '/api/v1/courses/no-such/media/pic.png',
 				  pia);
-	assertError(unknown, 404, 'not_found');
+	assertErrorCode(unknown, 404, 'not_found');
 	assert.equal(hidden.text, unknown.text);
 	assert.equal((await raw(ws, 'HEAD', `${MEDIA}/pic.png`, ian)).status,
 		     404);
@@ -404,17 +375,24 @@ lmsTest('media: the links of a lesson resolve; a new revision serves ' +
 	const links = [...lesson.json.html.matchAll(
 		/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
 	const media = links.filter((l) => l.startsWith(`${MEDIA}/`));
-	assert.deepEqual(media.map((l) => decodeURIComponent(l.slice(
-		MEDIA.length + 1))).sort(),
+	/* each link names its file and, with ?v=, the file's blob id */
+	const named = media.map((l) => {
+		const [file, query] = l.slice(MEDIA.length + 1).split('?');
+		return { link: l, name: decodeURIComponent(file), query };
+	});
+	assert.deepEqual(named.map((n) => n.name).sort(),
 		['clip.mp4', 'drawing.svg', 'my picture.png', 'pic.png',
 		 'sub/notes.txt'], lesson.json.html);
-	for (const link of media) {
+	for (const { link, name, query } of named) {
+		const file = path.join(src, 'media', name);
 		const res = await raw(ws, 'GET', link.replaceAll('&amp;', '&'),
 				      pia);
-		const name = decodeURIComponent(link.slice(MEDIA.length + 1));
+
+		assert.equal(query, `v=${await blobId(file)}`, link);
 		assert.equal(res.status, 200, `${link}: ${res.text}`);
-		assert.ok(res.body.equals(fs.readFileSync(
-			path.join(src, 'media', name))), link);
+		assert.ok(res.body.equals(fs.readFileSync(file)), link);
+		/* a URL that names the bytes may be kept for good */
+		assert.match(res.headers['cache-control'], /immutable/, link);
 	}
 
 	/* a new revision with another picture */

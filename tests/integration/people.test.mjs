@@ -11,53 +11,12 @@ import {
 	lmsTest, run, runOk, describeResult, setupMother, addWorkspace,
 	WORKSPACE_BIN, HEX64,
 } from './lib/harness.mjs';
+import {
+	request, assertError, addUser, login, sessionHeaders, PASSWORD,
+} from './lib/api.mjs';
 
 const ADMIN = 'Ada@Example.org';
 const LEARNER = 'lea@example.org';
-const PASSWORD = 'correct horse battery staple';
-
-async function request(ws, method, path, options = {}) {
-	const headers = { ...options.headers };
-	let body;
-
-	if (options.json !== undefined) {
-		headers['Content-Type'] = 'application/json';
-		body = typeof options.json === 'string' ?
-			options.json : JSON.stringify(options.json);
-	}
-	const res = await fetch(`${ws.http}${path}`, {
-		method, headers, body, signal: AbortSignal.timeout(10000),
-	});
-	const text = await res.text();
-	let json = null;
-
-	try {
-		json = JSON.parse(text);
-	} catch {
-		/* left null: the assertions say what was expected */
-	}
-	return { status: res.status, headers: res.headers, text, json };
-}
-
-function login(ws, email, password) {
-	return request(ws, 'POST', '/api/v1/session',
-		       { json: { email, password } });
-}
-
-/* The lms_session=... part of a Set-Cookie header, for a Cookie header. */
-function sessionCookie(res) {
-	const set = res.headers.get('set-cookie') ?? '';
-	const m = /(?:^|,\s*)(lms_session=[^;]*)/.exec(set);
-
-	assert.ok(m, `no lms_session cookie in "${set}"`);
-	return m[1];
-}
-
-function assertError(res, status, code) {
-	assert.equal(res.status, status, res.text);
-	assert.equal(res.json?.error?.code, code, res.text);
-	assert.equal(typeof res.json.error.message, 'string');
-}
 
 lmsTest('user add, token create and user list on the command line',
 	async () => {
@@ -118,13 +77,9 @@ lmsTest('login, the admin-only user list, tokens and logout', async () => {
 	const mother = await setupMother();
 	const ws = await addWorkspace(mother, 'acme', []);
 
-	await runOk(WORKSPACE_BIN,
-		    ['user', 'add', ws.data, ADMIN, '--name', 'Ada Admin',
-		     '--role', 'admin', '--password-stdin'],
-		    { input: `${PASSWORD}\n` });
-	await runOk(WORKSPACE_BIN,
-		    ['user', 'add', ws.data, LEARNER, '--name', 'Lea',
-		     '--password-stdin'], { input: 'lea-secret\n' });
+	await addUser(ws, ADMIN, 'admin', {}, { name: 'Ada Admin' });
+	await addUser(ws, LEARNER, 'learner', {},
+		      { name: 'Lea', password: 'lea-secret' });
 
 	/* wrong password and unknown email look the same */
 	const wrong = await login(ws, ADMIN, 'not it');
@@ -140,6 +95,16 @@ lmsTest('login, the admin-only user list, tokens and logout', async () => {
 	assertError(await request(ws, 'POST', '/api/v1/session',
 				  { json: { email: ADMIN } }),
 		    400, 'bad_request');
+	/* a form on another site posts text/plain: not a login, so it
+	 * cannot sign a visitor in as someone else */
+	const form = JSON.stringify({ email: ADMIN, password: PASSWORD });
+	for (const p of ['/api/v1/session', '/api/v1/password',
+			 '/api/v1/password-reset']) {
+		const res = await request(ws, 'POST', p, { body: form });
+
+		assertError(res, 415, 'unsupported_media_type');
+		assert.equal(res.headers.get('set-cookie'), null);
+	}
 
 	/* the admin logs in with any case of the email */
 	const ok = await login(ws, ADMIN.toUpperCase(), PASSWORD);
@@ -153,7 +118,7 @@ lmsTest('login, the admin-only user list, tokens and logout', async () => {
 	assert.match(set, /HttpOnly/i);
 	assert.match(set, /SameSite=Lax/i);
 	assert.match(set, /Path=\//);
-	const cookie = sessionCookie(ok);
+	const cookie = sessionHeaders(ok).Cookie;
 	const csrf = ok.json.csrf_token;
 
 	const users = await request(ws, 'GET', '/api/v1/users',
@@ -166,8 +131,9 @@ lmsTest('login, the admin-only user list, tokens and logout', async () => {
 	const lea = await login(ws, LEARNER, 'lea-secret');
 	assert.equal(lea.status, 200, lea.text);
 	assert.equal(lea.json.user.role, 'learner');
+	const leaCookie = sessionHeaders(lea).Cookie;
 	assertError(await request(ws, 'GET', '/api/v1/users',
-				  { headers: { Cookie: sessionCookie(lea) } }),
+				  { headers: { Cookie: leaCookie } }),
 		    403, 'forbidden');
 
 	/* no or unknown credentials */

@@ -8,22 +8,16 @@
 import assert from 'node:assert/strict';
 
 import {
-	lmsTest, run, runOk, describeResult, setupMother, addWorkspace,
+	lmsTest, run, describeResult, setupMother, addWorkspace,
 	WORKSPACE_BIN,
 } from './lib/harness.mjs';
-
-const PASSWORD = 'correct horse battery staple';
+import { request, addUser, PASSWORD } from './lib/api.mjs';
 
 /* POST /api/v1/session as the client forwarded is; the status. */
 async function login(ws, email, password, forwarded) {
-	const res = await fetch(`${ws.http}/api/v1/session`, {
-		method: 'POST',
-		headers: { 'Content-Type': 'application/json',
-			   'X-Forwarded-For': forwarded },
-		body: JSON.stringify({ email, password }),
-		signal: AbortSignal.timeout(10000),
-	});
-	await res.text();
+	const res = await request(ws, 'POST', '/api/v1/session', {
+		headers: { 'X-Forwarded-For': forwarded },
+		json: { email, password } });
 	return res.status;
 }
 
@@ -33,12 +27,6 @@ async function failTwenty(ws, forwarded) {
 	for (let i = 0; i < 20; i++)
 		assert.equal(await login(ws, `nobody${i}@example.org`, 'wrong',
 					 forwarded), 401);
-}
-
-async function addUser(ws, email) {
-	await runOk(WORKSPACE_BIN, ['user', 'add', ws.data, email, '--name',
-				    email, '--password-stdin'],
-		    { input: `${PASSWORD}\n` });
 }
 
 lmsTest('proxy: the throttle counts the forwarded client', async () => {

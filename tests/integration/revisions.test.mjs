@@ -15,65 +15,25 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import {
-	lmsTest, runOk, setupMother, addWorkspace, WORKSPACE_BIN, SAMPLE_DIR,
-	HEX40, copySampleCourse, editCourseJson,
+	lmsTest, runOk, setupMother, addWorkspace, SAMPLE_DIR, HEX40,
+	copySampleCourse, editCourseJson,
 } from './lib/harness.mjs';
+import { request, addUser, signIn } from './lib/api.mjs';
 
-const PASSWORD = 'correct horse battery staple';
 const COURSE = 'hygiene-basics';
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
-
-async function request(ws, method, p, options = {}) {
-	const headers = { ...options.headers };
-	let body;
-
-	if (options.json !== undefined) {
-		headers['Content-Type'] = 'application/json';
-		body = JSON.stringify(options.json);
-	}
-	const res = await fetch(`${ws.http}${p}`, {
-		method, headers, body, signal: AbortSignal.timeout(10000),
-	});
-	const text = await res.text();
-	let json = null;
-
-	try {
-		json = JSON.parse(text);
-	} catch {
-		/* left null: the assertions say what was expected */
-	}
-	return { status: res.status, text, json };
-}
-
-async function addUser(ws, email, role) {
-	await runOk(WORKSPACE_BIN, ['user', 'add', ws.data, email, '--name',
-				    email, '--role', role, '--password-stdin'],
-		    { input: `${PASSWORD}\n` });
-}
-
-async function login(ws, email) {
-	const res = await fetch(`${ws.http}/api/v1/session`, {
-		method: 'POST', headers: { 'Content-Type': 'application/json' },
-		body: JSON.stringify({ email, password: PASSWORD }),
-	});
-	const json = await res.json();
-
-	assert.equal(res.status, 200, JSON.stringify(json));
-	const m = /(lms_session=[^;]*)/.exec(res.headers.get('set-cookie'));
-	return { Cookie: m[1], 'X-CSRF-Token': json.csrf_token };
-}
 
 /* A workspace with ada (admin) and pia (learner), course assigned to
  * pia; resolves to the headers of both. */
 async function people(ws, course) {
 	await addUser(ws, 'ada@example.org', 'admin');
 	await addUser(ws, 'pia@example.org', 'learner');
-	const ada = await login(ws, 'ada@example.org');
+	const ada = await signIn(ws, 'ada@example.org');
 	const made = await request(ws, 'POST', '/api/v1/assignments', {
 		headers: ada,
 		json: { course, user: 'pia@example.org', due: '2027-03-01' } });
 	assert.equal(made.status, 201, made.text);
-	return { ada, pia: await login(ws, 'pia@example.org') };
+	return { ada, pia: await signIn(ws, 'pia@example.org') };
 }
 
 /* The course for the learner, checked to agree with the list. */

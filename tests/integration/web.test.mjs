@@ -14,36 +14,13 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 
 import {
-	lmsTest, runOk, setupMother, addWorkspace, tmpPath, WORKSPACE_BIN,
+	lmsTest, setupMother, addWorkspace, tmpPath,
 } from './lib/harness.mjs';
+import { request, addUser, bearer, signIn } from './lib/api.mjs';
 
 const ADMIN = 'admin@example.org';
 const LEARNER = 'lea@example.org';
-const PASSWORD = 'correct horse battery staple';
 const COLOR = /^#[0-9a-fA-F]{6}$/;
-
-async function request(ws, method, urlPath, options = {}) {
-	const headers = { ...options.headers };
-	let body = options.body;
-
-	if (options.json !== undefined) {
-		headers['Content-Type'] = 'application/json';
-		body = JSON.stringify(options.json);
-	}
-	const res = await fetch(`${ws.http}${urlPath}`, {
-		method, headers, body, signal: AbortSignal.timeout(10000),
-	});
-	const bytes = Buffer.from(await res.arrayBuffer());
-	let json = null;
-
-	try {
-		json = JSON.parse(bytes.toString());
-	} catch {
-		/* left null: the assertions say what was expected */
-	}
-	return { status: res.status, headers: res.headers, bytes,
-		 text: bytes.toString(), json };
-}
 
 /* A request whose path goes to the server exactly as written (fetch
  * would resolve "..") ; resolves to { status, headers, text }. */
@@ -72,31 +49,12 @@ async function setup(options = {}) {
 				      { serve: false, ...options });
 
 	for (const [email, role] of [[ADMIN, 'admin'], [LEARNER, 'learner']])
-		await runOk(WORKSPACE_BIN,
-			    ['user', 'add', ws.data, email, '--name', role,
-			     '--role', role, '--password-stdin'],
-			    { input: `${PASSWORD}\n` });
-	const token = async (email) => (await runOk(WORKSPACE_BIN,
-		['token', 'create', ws.data, email])).stdout.trim();
-	const tokens = { admin: await token(ADMIN),
-			 learner: await token(LEARNER) };
+		await addUser(ws, email, role, {}, { name: role });
+	const auth = { admin: await bearer(ws, ADMIN),
+		       learner: await bearer(ws, LEARNER) };
 
 	await ws.start();
-	return { ws, tokens };
-}
-
-function bearer(token) {
-	return { Authorization: `Bearer ${token}` };
-}
-
-/* Signs in; resolves to the headers of a cookie request with CSRF. */
-async function cookieLogin(ws, email) {
-	const res = await request(ws, 'POST', '/api/v1/session',
-				  { json: { email, password: PASSWORD } });
-	assert.equal(res.status, 200, res.text);
-	const m = /(lms_session=[^;]*)/.exec(res.headers.get('set-cookie'));
-	assert.ok(m, 'no session cookie');
-	return { cookie: m[1], csrf: res.json.csrf_token };
+	return { ws, auth };
 }
 
 /* A small valid PNG (w x h pixels, red). */
@@ -238,7 +196,7 @@ lmsTest('no path leaves the web root or shows a hidden file', async () => {
 });
 
 lmsTest('branding: anyone reads it, only admins change it', async () => {
-	const { ws, tokens } = await setup();
+	const { ws, auth } = await setup();
 	const def = await request(ws, 'GET', '/api/v1/branding');
 
 	assert.equal(def.status, 200, def.text);
@@ -250,16 +208,16 @@ lmsTest('branding: anyone reads it, only admins change it', async () => {
 	assert.ok(['de', 'en'].includes(def.json.default_language));
 
 	/* an admin in a browser: cookie and CSRF token */
-	const s = await cookieLogin(ws, ADMIN);
+	const s = await signIn(ws, ADMIN);
 	const change = { name: 'Akademie Sonnenhof', primary_color: '#2E7D32',
 			 accent_color: '#aa3300', default_language: 'en' };
 	const noCsrf = await request(ws, 'PUT', '/api/v1/branding',
 				     { json: change,
-				       headers: { Cookie: s.cookie } });
+				       headers: { Cookie: s.Cookie } });
 	assert.equal(noCsrf.status, 403, noCsrf.text);
 	const put = await request(ws, 'PUT', '/api/v1/branding', {
 		json: change,
-		headers: { Cookie: s.cookie, 'X-CSRF-Token': s.csrf } });
+		headers: s });
 	assert.equal(put.status, 200, put.text);
 	assert.deepEqual(put.json, { ...def.json, ...change });
 	const got = await request(ws, 'GET', '/api/v1/branding');
@@ -267,7 +225,7 @@ lmsTest('branding: anyone reads it, only admins change it', async () => {
 
 	/* a learner and a stranger change nothing */
 	const learner = await request(ws, 'PUT', '/api/v1/branding', {
-		json: { name: 'Mine' }, headers: bearer(tokens.learner) });
+		json: { name: 'Mine' }, headers: auth.learner });
 	assert.equal(learner.status, 403, learner.text);
 	assert.equal(learner.json.error.code, 'forbidden');
 	const stranger = await request(ws, 'PUT', '/api/v1/branding',
@@ -286,20 +244,20 @@ lmsTest('branding: anyone reads it, only admins change it', async () => {
 		{ name: 'Fine', primary_color: 'nope' },
 	]) {
 		const res = await request(ws, 'PUT', '/api/v1/branding', {
-			json: bad, headers: bearer(tokens.admin) });
+			json: bad, headers: auth.admin });
 		assert.equal(res.status, 400, JSON.stringify(bad));
 		assert.equal(res.json.error.code, 'bad_request');
 		assert.ok(res.json.error.message.length > 0);
 	}
 	const notJson = await request(ws, 'PUT', '/api/v1/branding', {
-		body: 'name=x', headers: bearer(tokens.admin) });
+		body: 'name=x', headers: auth.admin });
 	assert.equal(notJson.status, 400);
 	const after = await request(ws, 'GET', '/api/v1/branding');
 	assert.deepEqual(after.json, put.json);
 
 	/* null returns a field to its default */
 	const reset = await request(ws, 'PUT', '/api/v1/branding', {
-		json: { name: null }, headers: bearer(tokens.admin) });
+		json: { name: null }, headers: auth.admin });
 	assert.equal(reset.status, 200);
 	assert.equal(reset.json.name, 'acme');
 	assert.equal(reset.json.primary_color, '#2E7D32');
@@ -307,8 +265,8 @@ lmsTest('branding: anyone reads it, only admins change it', async () => {
 
 lmsTest('branding: custom CSS and logo are served with validators',
 	async () => {
-	const { ws, tokens } = await setup();
-	const admin = bearer(tokens.admin);
+	const { ws, auth } = await setup();
+	const admin = auth.admin;
 	const style = 'h1 { letter-spacing: .05em; }\n/* Köln */\n';
 
 	/* custom CSS, served as a style sheet of its own */
@@ -355,7 +313,7 @@ lmsTest('branding: custom CSS and logo are served with validators',
 		headers: { ...admin, 'Content-Type': 'image/png' } });
 	assert.equal(tooBig.status, 413, tooBig.text);
 	const learner = await request(ws, 'PUT', '/api/v1/branding/logo', {
-		body: image, headers: bearer(tokens.learner) });
+		body: image, headers: auth.learner });
 	assert.equal(learner.status, 403);
 	const still = await request(ws, 'GET', '/api/v1/branding');
 	assert.equal(still.json.logo_url, logo.json.logo_url);

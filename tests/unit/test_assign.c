@@ -32,18 +32,14 @@
 #include "common/fs.h"
 #include "common/gitstore.h"
 
+#include "ws_fixture.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define NOW 1800000000
 #define REV_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-
-struct fixture {
-	char dir[64];
-	char *path;
-	sqlite3 *db;
-};
 
 static void exec(sqlite3 *db, const char *sql)
 {
@@ -52,29 +48,14 @@ static void exec(sqlite3 *db, const char *sql)
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
+	struct ws_fixture *f;
 
-	assert_non_null(f);
-	strcpy(f->dir, "/tmp/test_assign.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	f->path = fs_join(f->dir, STORE_FILE);
-	assert_int_equal(store_open(f->path, &f->db), 0);
+	ws_setup(state);
+	f = *state;
 	exec(f->db, "INSERT INTO courses (id, origin, revision, title, "
 		    "published_at, updated_at) VALUES "
 		    "('hygiene', 'mother', '" REV_A "', 'Hygiene', 1, 1), "
 		    "('privacy', 'local', '" REV_A "', 'Privacy', 1, 1)");
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	sqlite3_close_v2(f->db);
-	fs_remove_tree(f->dir);
-	free(f->path);
-	free(f);
 	return 0;
 }
 
@@ -200,7 +181,7 @@ static void test_dates(void **state)
 
 static void test_group_members_at_read_time(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	int64_t g, early, late, other;
 	cJSON *a;
 
@@ -237,7 +218,7 @@ static void test_group_members_at_read_time(void **state)
 
 static void test_direct_and_earliest_due(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	int64_t u, id;
 	cJSON *a;
 
@@ -266,7 +247,7 @@ static void test_direct_and_earliest_due(void **state)
 
 static void test_enroll(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	int64_t ann, bob;
 	int created = -1;
 
@@ -335,7 +316,7 @@ static void test_bad_input_stores_nothing(void **state)
 		"{\"course\": \"hygiene\", \"group\": 1}",
 		"{\"course\": \"hygiene\", \"group\": 1, \"due\": 20270101}",
 	};
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	const char *why;
 	int64_t id;
 
@@ -399,7 +380,7 @@ static void test_change_due(void **state)
 		"{\"due\": \"2027-04-01\", \"course\": \"privacy\"}",
 		"{\"due\": \"2027-04-01\", \"group\": 1}",
 	};
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	int64_t ann, id;
 	const char *why;
 	char due[16];
@@ -439,7 +420,7 @@ static void test_change_due(void **state)
 
 static void test_delete(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	int64_t ann, bob, to_group, to_ann;
 	cJSON *a;
 
@@ -491,7 +472,7 @@ static void test_course_lessons(void **state)
 		{ "flaechen", "text" },	       { "waesche-abfall", "text" },
 		{ "wissenstest", "quiz" },
 	};
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	char *src = sample_dir("hygiene-basics"), *repo_path, rev[41];
 	char sql[256];
 	git_repository *repo;
@@ -556,7 +537,7 @@ static void test_course_lessons(void **state)
 	free(src);
 }
 
-#define DB_TEST(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+#define DB_TEST(t) cmocka_unit_test_setup_teardown(t, setup, ws_teardown)
 
 int main(void)
 {

@@ -18,6 +18,8 @@
 
 #include "common/fs.h"
 
+#include "ws_fixture.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,36 +37,6 @@ int auth_require(struct api_ctx *api, struct http_exchange *x,
 }
 
 #define NOW 1800000000
-
-struct fixture {
-	char dir[64];
-	char *path;
-	sqlite3 *db;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	strcpy(f->dir, "/tmp/test_brand.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	f->path = fs_join(f->dir, STORE_FILE);
-	assert_int_equal(store_open(f->path, &f->db), 0);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	sqlite3_close_v2(f->db);
-	fs_remove_tree(f->dir);
-	free(f->path);
-	free(f);
-	return 0;
-}
 
 static void test_colors(void **state)
 {
@@ -229,7 +201,7 @@ static const char *str(const cJSON *o, const char *key)
 
 static void test_defaults(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	cJSON *o;
 
 	assert_int_equal(brand_json(f->db, "acme", &o), 0);
@@ -244,7 +216,7 @@ static void test_defaults(void **state)
 
 static void test_update_and_reset(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	struct brand_change c = { .name = "Acme Academy",
 				  .primary_color = "#112233",
 				  .default_language = "en",
@@ -285,7 +257,7 @@ static char *version(const cJSON *o, const char *key)
 
 static void test_logo(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	static const uint8_t a[] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a,
 				     '\n', 1 };
 	static const uint8_t b[] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a,
@@ -340,11 +312,12 @@ int main(void)
 		cmocka_unit_test(test_css_reads_only_len),
 		cmocka_unit_test(test_logo_types),
 		cmocka_unit_test(test_query_version),
-		cmocka_unit_test_setup_teardown(test_defaults, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_update_and_reset, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_logo, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_defaults, ws_setup,
+						ws_teardown),
+		cmocka_unit_test_setup_teardown(test_update_and_reset, ws_setup,
+						ws_teardown),
+		cmocka_unit_test_setup_teardown(test_logo, ws_setup,
+						ws_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

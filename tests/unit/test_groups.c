@@ -20,57 +20,16 @@
 
 #include "common/fs.h"
 
+/* The HTTP checks (workspace/auth.c, scope.c) are not under test here;
+ * tests/integration/groups*.test.mjs cover them. */
+#define WS_FIXTURE_STUBS
+#include "ws_fixture.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define NOW 1800000000
-
-/* The HTTP checks (workspace/auth.c, scope.c) are not under test here;
- * tests/integration/groups*.test.mjs cover them. */
-int auth_require(struct api_ctx *api, struct http_exchange *x,
-		 const struct http_request *req, unsigned roles,
-		 struct people_user *out)
-{
-	(void)api, (void)x, (void)req, (void)roles, (void)out;
-	return -1;
-}
-
-int scope_group(sqlite3 *db, const struct people_user *me, int64_t id)
-{
-	(void)db, (void)me, (void)id;
-	return 0;
-}
-
-struct fixture {
-	char dir[64];
-	char *path;
-	sqlite3 *db;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	strcpy(f->dir, "/tmp/test_groups.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	f->path = fs_join(f->dir, STORE_FILE);
-	assert_int_equal(store_open(f->path, &f->db), 0);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	sqlite3_close_v2(f->db);
-	fs_remove_tree(f->dir);
-	free(f->path);
-	free(f);
-	return 0;
-}
 
 /* Adds a user with up to two attributes (a NULL key ends the list). */
 static int64_t user(sqlite3 *db, const char *email, const char *k1,
@@ -152,7 +111,7 @@ static void exec(sqlite3 *db, const char *sql)
 
 static void test_rule_matches_all_values(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	int64_t g;
 
 	/* 1: both values and more, 2: one value only, 3: nothing */
@@ -173,7 +132,7 @@ static void test_rule_matches_all_values(void **state)
 
 static void test_user_added_later(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	int64_t g = group(f->db, "{\"name\": \"IT\", \"rule\": "
 				 "{\"department\": \"IT\"}}");
 	int64_t yes, no;
@@ -190,7 +149,7 @@ static void test_user_added_later(void **state)
 
 static void test_attribute_change(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	int64_t g = group(f->db, "{\"name\": \"Bonn\", \"rule\": "
 				 "{\"location\": \"Bonn\"}}");
 
@@ -219,7 +178,7 @@ static void test_attribute_change(void **state)
 
 static void test_nested_groups(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	int64_t koeln, pflege, hand, it;
 	char json[160];
 
@@ -255,7 +214,7 @@ static void test_nested_groups(void **state)
 
 static void test_umlauts(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	int64_t g;
 
 	user(f->db, "a@example.org", "location", "Köln", NULL, NULL);
@@ -287,7 +246,7 @@ static void expect_refused(sqlite3 *db, const char *json, int code)
 
 static void test_bad_input_creates_nothing(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	cJSON *list;
 
 	expect_refused(f->db, "{}", STORE_EINVAL);
@@ -327,7 +286,7 @@ static void test_bad_input_creates_nothing(void **state)
 
 static void test_list_json(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	cJSON *list, *g, *groups;
 	char *text;
 	int64_t parent;
@@ -360,7 +319,7 @@ static void test_list_json(void **state)
 	cJSON_Delete(groups);
 }
 
-#define DB_TEST(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+#define DB_TEST(t) cmocka_unit_test_setup_teardown(t, ws_setup, ws_teardown)
 
 int main(void)
 {

@@ -20,30 +20,17 @@
 
 #include "common/fs.h"
 
+#define WS_FIXTURE_STUBS
+#include "ws_fixture.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define NOW 1800000000
 
-int auth_require(struct api_ctx *api, struct http_exchange *x,
-		 const struct http_request *req, unsigned roles,
-		 struct people_user *out)
-{
-	(void)api, (void)x, (void)req, (void)roles, (void)out;
-	return -1;
-}
-
-int scope_group(sqlite3 *db, const struct people_user *me, int64_t id)
-{
-	(void)db, (void)me, (void)id;
-	return 0;
-}
-
 struct fixture {
-	char dir[64];
-	char *path;
-	sqlite3 *db;
+	struct ws_fixture ws;
 	/* users: ann (Pflege, Köln, ward 3), bob (IT, Köln),
 	 * cy (Pflege, Bonn, ward 3) */
 	int64_t ann, bob, cy;
@@ -70,13 +57,10 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	strcpy(f->dir, "/tmp/test_groups_tree.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	f->path = fs_join(f->dir, STORE_FILE);
-	assert_int_equal(store_open(f->path, &f->db), 0);
-	f->ann = user(f->db, "ann@example.org", "Pflege", "Köln", "3");
-	f->bob = user(f->db, "bob@example.org", "IT", "Köln", NULL);
-	f->cy = user(f->db, "cy@example.org", "Pflege", "Bonn", "3");
+	ws_fixture_open(&f->ws);
+	f->ann = user(f->ws.db, "ann@example.org", "Pflege", "Köln", "3");
+	f->bob = user(f->ws.db, "bob@example.org", "IT", "Köln", NULL);
+	f->cy = user(f->ws.db, "cy@example.org", "Pflege", "Bonn", "3");
 	*state = f;
 	return 0;
 }
@@ -85,9 +69,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	sqlite3_close_v2(f->db);
-	fs_remove_tree(f->dir);
-	free(f->path);
+	ws_fixture_close(&f->ws);
 	free(f);
 	return 0;
 }
@@ -193,56 +175,57 @@ static int add_member(sqlite3 *db, int64_t g, const char *json)
 static void test_rule_change(void **state)
 {
 	struct fixture *f = *state;
-	int64_t g = group(f->db, "{\"name\": \"Pflege\", \"rule\": "
-				 "{\"department\": \"Pflege\"}}");
-	int64_t child = group(f->db, "{\"name\": \"Station 3\", \"rule\": "
-				     "{\"ward\": \"3\"}}");
+	int64_t g = group(f->ws.db, "{\"name\": \"Pflege\", \"rule\": "
+				    "{\"department\": \"Pflege\"}}");
+	int64_t child = group(f->ws.db, "{\"name\": \"Station 3\", \"rule\": "
+					"{\"ward\": \"3\"}}");
 	char want[64];
 
 	/* the child's own rule and, once under g, g's rule too */
-	assert_int_equal(update(f->db, child, "{\"parent\": 1}", NULL), 0);
-	assert_members(f->db, g, "1,3");
-	assert_members(f->db, child, "1,3");
+	assert_int_equal(update(f->ws.db, child, "{\"parent\": 1}", NULL), 0);
+	assert_members(f->ws.db, g, "1,3");
+	assert_members(f->ws.db, child, "1,3");
 
 	/* a new rule: at once, for the group and the groups below */
-	assert_int_equal(update(f->db, g, "{\"rule\": {\"location\": "
-					  "\"Köln\"}}", NULL), 0);
+	assert_int_equal(update(f->ws.db, g, "{\"rule\": {\"location\": "
+					     "\"Köln\"}}", NULL), 0);
 	snprintf(want, sizeof(want), "%lld,%lld", (long long)f->ann,
 		 (long long)f->bob);
-	assert_members(f->db, g, want);
-	assert_members(f->db, child, "1");
+	assert_members(f->ws.db, g, want);
+	assert_members(f->ws.db, child, "1");
 
 	/* no rule: no members by rule; the child keeps its own rule */
-	assert_int_equal(update(f->db, g, "{\"rule\": {}}", NULL), 0);
-	assert_members(f->db, g, "");
-	assert_members(f->db, child, "1,3");
-	assert_int_equal(update(f->db, g, "{\"rule\": null}", NULL), 0);
-	assert_members(f->db, g, "");
+	assert_int_equal(update(f->ws.db, g, "{\"rule\": {}}", NULL), 0);
+	assert_members(f->ws.db, g, "");
+	assert_members(f->ws.db, child, "1,3");
+	assert_int_equal(update(f->ws.db, g, "{\"rule\": null}", NULL), 0);
+	assert_members(f->ws.db, g, "");
 
 	/* a user whose attributes change later still follows the new rule */
-	assert_int_equal(update(f->db, g, "{\"rule\": {\"department\": "
-					  "\"IT\"}}", NULL), 0);
-	assert_members(f->db, g, "2");
-	assert_members(f->db, child, "");
-	assert_int_equal(sqlite3_exec(f->db, "UPDATE user_attributes SET "
-					     "value = 'IT' WHERE user_id = 3 "
-					     "AND key = 'department'",
+	assert_int_equal(update(f->ws.db, g, "{\"rule\": {\"department\": "
+					     "\"IT\"}}", NULL), 0);
+	assert_members(f->ws.db, g, "2");
+	assert_members(f->ws.db, child, "");
+	assert_int_equal(sqlite3_exec(f->ws.db, "UPDATE user_attributes "
+						"SET value = 'IT' "
+						"WHERE user_id = 3 "
+						"AND key = 'department'",
 				      NULL, NULL, NULL), SQLITE_OK);
-	assert_members(f->db, g, "2,3");
-	assert_members(f->db, child, "3");
+	assert_members(f->ws.db, g, "2,3");
+	assert_members(f->ws.db, child, "3");
 }
 
 static void test_name_and_bad_input(void **state)
 {
 	struct fixture *f = *state;
-	int64_t g = group(f->db, "{\"name\": \"Pflege\", \"rule\": "
-				 "{\"department\": \"Pflege\"}}");
+	int64_t g = group(f->ws.db, "{\"name\": \"Pflege\", \"rule\": "
+				    "{\"department\": \"Pflege\"}}");
 	const char *why = NULL;
 	cJSON *got;
 
-	assert_int_equal(update(f->db, g, "{\"name\": \"Pflege Köln\"}", NULL),
-			 0);
-	assert_int_equal(groups_get_json(f->db, g, &got), 0);
+	assert_int_equal(update(f->ws.db, g, "{\"name\": \"Pflege Köln\"}",
+				NULL), 0);
+	assert_int_equal(groups_get_json(f->ws.db, g, &got), 0);
 	assert_string_equal(cJSON_GetObjectItem(got, "name")->valuestring,
 			    "Pflege Köln");
 	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(got,
@@ -257,13 +240,13 @@ static void test_name_and_bad_input(void **state)
 		     "{\"parent\": -1}", "{\"parent\": \"1\"}", "[]", NULL };
 	     *bad; bad++) {
 		why = NULL;
-		assert_int_equal(update(f->db, g, *bad, &why), STORE_EINVAL);
+		assert_int_equal(update(f->ws.db, g, *bad, &why), STORE_EINVAL);
 		assert_non_null(why);
 	}
-	assert_int_equal(update(f->db, 99, "{\"name\": \"X\"}", NULL),
+	assert_int_equal(update(f->ws.db, 99, "{\"name\": \"X\"}", NULL),
 			 STORE_ENOTFOUND);
 	/* nothing of it stuck */
-	assert_int_equal(groups_get_json(f->db, g, &got), 0);
+	assert_int_equal(groups_get_json(f->ws.db, g, &got), 0);
 	assert_string_equal(cJSON_GetObjectItem(got, "name")->valuestring,
 			    "Pflege Köln");
 	assert_int_equal(cJSON_GetObjectItem(got, "member_count")->valueint,
@@ -276,115 +259,120 @@ static void test_name_and_bad_input(void **state)
 static void test_reparent(void **state)
 {
 	struct fixture *f = *state;
-	int64_t koeln = group(f->db, "{\"name\": \"Köln\", \"rule\": "
-				     "{\"location\": \"Köln\"}}");
-	int64_t pflege = group(f->db, "{\"name\": \"Pflege\", \"rule\": "
-				      "{\"department\": \"Pflege\"}}");
-	int64_t ward = group(f->db, "{\"name\": \"Station 3\", \"parent\": 2, "
-				    "\"rule\": {\"ward\": \"3\"}}");
+	int64_t koeln = group(f->ws.db, "{\"name\": \"Köln\", \"rule\": "
+					"{\"location\": \"Köln\"}}");
+	int64_t pflege = group(f->ws.db, "{\"name\": \"Pflege\", \"rule\": "
+					 "{\"department\": \"Pflege\"}}");
+	int64_t ward = group(f->ws.db, "{\"name\": \"Station 3\", "
+				       "\"parent\": 2, "
+				       "\"rule\": {\"ward\": \"3\"}}");
 
-	assert_members(f->db, pflege, "1,3");
-	assert_members(f->db, ward, "1,3");
+	assert_members(f->ws.db, pflege, "1,3");
+	assert_members(f->ws.db, ward, "1,3");
 
 	/* under Köln: Pflege and the ward below it lose cy of Bonn */
-	assert_int_equal(update(f->db, pflege, "{\"parent\": 1}", NULL), 0);
-	assert_int_equal(parent_of(f->db, pflege), koeln);
-	assert_members(f->db, pflege, "1");
-	assert_members(f->db, ward, "1");
-	assert_int_equal(count(f->db, "SELECT count(*) FROM group_terms "
-				      "WHERE group_id = 3"), 3);
+	assert_int_equal(update(f->ws.db, pflege, "{\"parent\": 1}", NULL), 0);
+	assert_int_equal(parent_of(f->ws.db, pflege), koeln);
+	assert_members(f->ws.db, pflege, "1");
+	assert_members(f->ws.db, ward, "1");
+	assert_int_equal(count(f->ws.db, "SELECT count(*) FROM group_terms "
+					 "WHERE group_id = 3"), 3);
 
 	/* back to the top */
-	assert_int_equal(update(f->db, pflege, "{\"parent\": null}", NULL), 0);
-	assert_int_equal(parent_of(f->db, pflege), 0);
-	assert_members(f->db, pflege, "1,3");
-	assert_members(f->db, ward, "1,3");
-	assert_members(f->db, koeln, "1,2");
+	assert_int_equal(update(f->ws.db, pflege, "{\"parent\": null}",
+				NULL), 0);
+	assert_int_equal(parent_of(f->ws.db, pflege), 0);
+	assert_members(f->ws.db, pflege, "1,3");
+	assert_members(f->ws.db, ward, "1,3");
+	assert_members(f->ws.db, koeln, "1,2");
 }
 
 static void test_cycle_refused(void **state)
 {
 	struct fixture *f = *state;
-	int64_t a = group(f->db, "{\"name\": \"A\", \"rule\": "
-				 "{\"location\": \"Köln\"}}");
-	int64_t b = group(f->db, "{\"name\": \"B\", \"parent\": 1}");
-	int64_t c = group(f->db, "{\"name\": \"C\", \"parent\": 2, "
-				 "\"rule\": {\"ward\": \"3\"}}");
+	int64_t a = group(f->ws.db, "{\"name\": \"A\", \"rule\": "
+				    "{\"location\": \"Köln\"}}");
+	int64_t b = group(f->ws.db, "{\"name\": \"B\", \"parent\": 1}");
+	int64_t c = group(f->ws.db, "{\"name\": \"C\", \"parent\": 2, "
+				    "\"rule\": {\"ward\": \"3\"}}");
 	const char *why = NULL;
 
-	assert_int_equal(update(f->db, a, "{\"parent\": 1}", &why),
+	assert_int_equal(update(f->ws.db, a, "{\"parent\": 1}", &why),
 			 STORE_EINVAL);
 	assert_non_null(strstr(why, "cycle"));
-	assert_int_equal(update(f->db, a, "{\"parent\": 3, \"name\": \"X\"}",
+	assert_int_equal(update(f->ws.db, a, "{\"parent\": 3, \"name\": \"X\"}",
 				&why), STORE_EINVAL);
 	assert_non_null(strstr(why, "cycle"));
-	assert_int_equal(update(f->db, b, "{\"parent\": 3}", &why),
+	assert_int_equal(update(f->ws.db, b, "{\"parent\": 3}", &why),
 			 STORE_EINVAL);
-	assert_int_equal(update(f->db, b, "{\"parent\": 99}", &why),
+	assert_int_equal(update(f->ws.db, b, "{\"parent\": 99}", &why),
 			 STORE_EINVAL);
 	assert_non_null(strstr(why, "parent"));
 	/* the tree and the names are as before */
-	assert_int_equal(parent_of(f->db, a), 0);
-	assert_int_equal(parent_of(f->db, b), a);
-	assert_int_equal(parent_of(f->db, c), b);
-	assert_int_equal(count(f->db, "SELECT count(*) FROM groups "
-				      "WHERE name = 'X'"), 0);
-	assert_members(f->db, c, "1");
+	assert_int_equal(parent_of(f->ws.db, a), 0);
+	assert_int_equal(parent_of(f->ws.db, b), a);
+	assert_int_equal(parent_of(f->ws.db, c), b);
+	assert_int_equal(count(f->ws.db, "SELECT count(*) FROM groups "
+					 "WHERE name = 'X'"), 0);
+	assert_members(f->ws.db, c, "1");
 	/* a sibling's subtree is fine */
-	assert_int_equal(update(f->db, c, "{\"parent\": 1}", NULL), 0);
-	assert_int_equal(update(f->db, b, "{\"parent\": 3}", NULL), 0);
-	assert_int_equal(parent_of(f->db, b), c);
+	assert_int_equal(update(f->ws.db, c, "{\"parent\": 1}", NULL), 0);
+	assert_int_equal(update(f->ws.db, b, "{\"parent\": 3}", NULL), 0);
+	assert_int_equal(parent_of(f->ws.db, b), c);
 }
 
 static void test_delete(void **state)
 {
 	struct fixture *f = *state;
-	int64_t koeln = group(f->db, "{\"name\": \"Köln\", \"rule\": "
-				     "{\"location\": \"Köln\"}}");
-	int64_t pflege = group(f->db, "{\"name\": \"Pflege\", \"parent\": "
-				      "1, \"rule\": {\"department\": "
-				      "\"Pflege\"}}");
-	int64_t ward = group(f->db, "{\"name\": \"Station 3\", \"parent\": 2, "
-				    "\"rule\": {\"ward\": \"3\"}}");
-	int64_t other = group(f->db, "{\"name\": \"Other\", \"parent\": 2}");
+	int64_t koeln = group(f->ws.db, "{\"name\": \"Köln\", \"rule\": "
+					"{\"location\": \"Köln\"}}");
+	int64_t pflege = group(f->ws.db, "{\"name\": \"Pflege\", \"parent\": "
+					 "1, \"rule\": {\"department\": "
+					 "\"Pflege\"}}");
+	int64_t ward = group(f->ws.db, "{\"name\": \"Station 3\", "
+				       "\"parent\": 2, "
+				       "\"rule\": {\"ward\": \"3\"}}");
+	int64_t other = group(f->ws.db, "{\"name\": \"Other\", \"parent\": 2}");
 	char sql[200];
 
-	assert_int_equal(count(f->db, "PRAGMA foreign_keys"), 1);
+	assert_int_equal(count(f->ws.db, "PRAGMA foreign_keys"), 1);
 	snprintf(sql, sizeof(sql), "INSERT INTO assignments (course_id, "
 		 "group_id, due, created_at) VALUES ('c', %lld, "
 		 "'2027-01-01', 1), ('c', %lld, '2027-01-01', 1)",
 		 (long long)pflege, (long long)koeln);
-	assert_int_equal(sqlite3_exec(f->db, sql, NULL, NULL, NULL),
+	assert_int_equal(sqlite3_exec(f->ws.db, sql, NULL, NULL, NULL),
 			 SQLITE_OK);
-	assert_int_equal(add_member(f->db, pflege, "{\"user\": 2}"), 0);
-	assert_members(f->db, ward, "1");
+	assert_int_equal(add_member(f->ws.db, pflege, "{\"user\": 2}"), 0);
+	assert_members(f->ws.db, ward, "1");
 
-	assert_int_equal(groups_delete(f->db, pflege), 0);
-	assert_int_equal(groups_get_json(f->db, pflege, &(cJSON *){ NULL }),
+	assert_int_equal(groups_delete(f->ws.db, pflege), 0);
+	assert_int_equal(groups_get_json(f->ws.db, pflege, &(cJSON *){ NULL }),
 			 STORE_ENOTFOUND);
 	/* its subgroups moved up and lost its rule: bob is in Köln, but
 	 * has no ward */
-	assert_int_equal(parent_of(f->db, ward), koeln);
-	assert_int_equal(parent_of(f->db, other), koeln);
-	assert_members(f->db, ward, "1");
-	assert_int_equal(count(f->db, "SELECT count(*) FROM group_terms "
-				      "WHERE group_id = 3 AND key = "
-				      "'department'"), 0);
-	user(f->db, "dee@example.org", "IT", "Köln", "3");
-	assert_members(f->db, ward, "1,4");
+	assert_int_equal(parent_of(f->ws.db, ward), koeln);
+	assert_int_equal(parent_of(f->ws.db, other), koeln);
+	assert_members(f->ws.db, ward, "1");
+	assert_int_equal(count(f->ws.db, "SELECT count(*) FROM group_terms "
+					 "WHERE group_id = 3 AND key = "
+					 "'department'"), 0);
+	user(f->ws.db, "dee@example.org", "IT", "Köln", "3");
+	assert_members(f->ws.db, ward, "1,4");
 	/* its members, terms and assignments went with it */
-	assert_int_equal(count(f->db, "SELECT count(*) FROM group_members "
-				      "WHERE group_id = 2"), 0);
-	assert_int_equal(count(f->db, "SELECT count(*) FROM group_terms "
-				      "WHERE group_id = 2"), 0);
-	assert_int_equal(count(f->db, "SELECT count(*) FROM assignments"), 1);
-	assert_int_equal(groups_delete(f->db, pflege), STORE_ENOTFOUND);
+	assert_int_equal(count(f->ws.db, "SELECT count(*) FROM group_members "
+					 "WHERE group_id = 2"), 0);
+	assert_int_equal(count(f->ws.db, "SELECT count(*) FROM group_terms "
+					 "WHERE group_id = 2"), 0);
+	assert_int_equal(count(f->ws.db,
+			       "SELECT count(*) FROM assignments"), 1);
+	assert_int_equal(groups_delete(f->ws.db, pflege), STORE_ENOTFOUND);
 
 	/* a top group: its children become top groups */
-	assert_int_equal(groups_delete(f->db, koeln), 0);
-	assert_int_equal(parent_of(f->db, ward), 0);
-	assert_members(f->db, ward, "1,3,4");
-	assert_int_equal(count(f->db, "SELECT count(*) FROM assignments"), 0);
+	assert_int_equal(groups_delete(f->ws.db, koeln), 0);
+	assert_int_equal(parent_of(f->ws.db, ward), 0);
+	assert_members(f->ws.db, ward, "1,3,4");
+	assert_int_equal(count(f->ws.db,
+			       "SELECT count(*) FROM assignments"), 0);
 }
 
 /* ---- members by hand ---- */
@@ -392,61 +380,61 @@ static void test_delete(void **state)
 static void test_hand_members(void **state)
 {
 	struct fixture *f = *state;
-	int64_t team = group(f->db, "{\"name\": \"Team\"}");
-	int64_t it = group(f->db, "{\"name\": \"IT\", \"rule\": "
-				  "{\"department\": \"IT\"}}");
+	int64_t team = group(f->ws.db, "{\"name\": \"Team\"}");
+	int64_t it = group(f->ws.db, "{\"name\": \"IT\", \"rule\": "
+				     "{\"department\": \"IT\"}}");
 
 	/* a group without a rule: by id, by email in any case */
-	assert_int_equal(add_member(f->db, team, "{\"user\": 1}"), 0);
-	assert_int_equal(add_member(f->db, team, "{\"user\": 1}"), 1);
-	assert_int_equal(add_member(f->db, team,
+	assert_int_equal(add_member(f->ws.db, team, "{\"user\": 1}"), 0);
+	assert_int_equal(add_member(f->ws.db, team, "{\"user\": 1}"), 1);
+	assert_int_equal(add_member(f->ws.db, team,
 				    "{\"user\": \"CY@example.org\"}"), 0);
-	assert_members(f->db, team, "1*,3*");
-	assert_int_equal(groups_member_remove(f->db, team, 1), 0);
-	assert_int_equal(groups_member_remove(f->db, team, 1),
+	assert_members(f->ws.db, team, "1*,3*");
+	assert_int_equal(groups_member_remove(f->ws.db, team, 1), 0);
+	assert_int_equal(groups_member_remove(f->ws.db, team, 1),
 			 STORE_ENOTFOUND);
-	assert_members(f->db, team, "3*");
+	assert_members(f->ws.db, team, "3*");
 
 	/* bad or unknown users and groups */
-	assert_int_equal(add_member(f->db, team, "{\"user\": 99}"),
+	assert_int_equal(add_member(f->ws.db, team, "{\"user\": 99}"),
 			 STORE_EINVAL);
-	assert_int_equal(add_member(f->db, team, "{\"user\": \"x@y.org\"}"),
+	assert_int_equal(add_member(f->ws.db, team, "{\"user\": \"x@y.org\"}"),
 			 STORE_EINVAL);
-	assert_int_equal(add_member(f->db, team, "{\"user\": 1.5}"),
+	assert_int_equal(add_member(f->ws.db, team, "{\"user\": 1.5}"),
 			 STORE_EINVAL);
-	assert_int_equal(add_member(f->db, team, "{}"), STORE_EINVAL);
-	assert_int_equal(add_member(f->db, team, "[1]"), STORE_EINVAL);
-	assert_int_equal(add_member(f->db, 99, "{\"user\": 1}"),
+	assert_int_equal(add_member(f->ws.db, team, "{}"), STORE_EINVAL);
+	assert_int_equal(add_member(f->ws.db, team, "[1]"), STORE_EINVAL);
+	assert_int_equal(add_member(f->ws.db, 99, "{\"user\": 1}"),
 			 STORE_ENOTFOUND);
 
 	/* a member by the rule cannot be removed by hand */
-	assert_members(f->db, it, "2");
-	assert_int_equal(groups_member_remove(f->db, it, 2), GROUPS_ERULE);
-	assert_members(f->db, it, "2");
+	assert_members(f->ws.db, it, "2");
+	assert_int_equal(groups_member_remove(f->ws.db, it, 2), GROUPS_ERULE);
+	assert_members(f->ws.db, it, "2");
 
 	/* a hand member stays when the rule changes or no longer
 	 * matches; rule members follow the rule */
-	assert_int_equal(add_member(f->db, it, "{\"user\": 1}"), 0);
-	assert_members(f->db, it, "1*,2");
-	assert_int_equal(update(f->db, it, "{\"rule\": {\"department\": "
-					   "\"HR\"}}", NULL), 0);
-	assert_members(f->db, it, "1*");
-	assert_int_equal(update(f->db, it, "{\"rule\": {\"location\": "
-					   "\"Köln\"}}", NULL), 0);
-	assert_members(f->db, it, "1*,2");
-	assert_int_equal(sqlite3_exec(f->db, "DELETE FROM user_attributes "
-					     "WHERE user_id = 1",
+	assert_int_equal(add_member(f->ws.db, it, "{\"user\": 1}"), 0);
+	assert_members(f->ws.db, it, "1*,2");
+	assert_int_equal(update(f->ws.db, it, "{\"rule\": {\"department\": "
+					      "\"HR\"}}", NULL), 0);
+	assert_members(f->ws.db, it, "1*");
+	assert_int_equal(update(f->ws.db, it, "{\"rule\": {\"location\": "
+					      "\"Köln\"}}", NULL), 0);
+	assert_members(f->ws.db, it, "1*,2");
+	assert_int_equal(sqlite3_exec(f->ws.db, "DELETE FROM user_attributes "
+						"WHERE user_id = 1",
 				      NULL, NULL, NULL), SQLITE_OK);
-	assert_members(f->db, it, "1*,2");
+	assert_members(f->ws.db, it, "1*,2");
 
 	/* a rule member added by hand becomes one by hand; removed by
 	 * hand it is a member by the rule again */
-	assert_int_equal(add_member(f->db, it, "{\"user\": 2}"), 0);
-	assert_members(f->db, it, "1*,2*");
-	assert_int_equal(groups_member_remove(f->db, it, 2), 0);
-	assert_members(f->db, it, "1*,2");
-	assert_int_equal(groups_member_remove(f->db, it, 1), 0);
-	assert_members(f->db, it, "2");
+	assert_int_equal(add_member(f->ws.db, it, "{\"user\": 2}"), 0);
+	assert_members(f->ws.db, it, "1*,2*");
+	assert_int_equal(groups_member_remove(f->ws.db, it, 2), 0);
+	assert_members(f->ws.db, it, "1*,2");
+	assert_int_equal(groups_member_remove(f->ws.db, it, 1), 0);
+	assert_members(f->ws.db, it, "2");
 }
 
 static void test_paths(void **state)

@@ -23,55 +23,14 @@
 #include "common/buf.h"
 #include "common/fs.h"
 
+#define WS_FIXTURE_STUBS
+#include "ws_fixture.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define NOW 1800000000
-
-int auth_require(struct api_ctx *api, struct http_exchange *x,
-		 const struct http_request *req, unsigned roles,
-		 struct people_user *out)
-{
-	(void)api, (void)x, (void)req, (void)roles, (void)out;
-	return -1;
-}
-
-int scope_group(sqlite3 *db, const struct people_user *me, int64_t id)
-{
-	(void)db, (void)me, (void)id;
-	return 0;
-}
-
-struct fixture {
-	char dir[64];
-	char *path;
-	sqlite3 *db;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	strcpy(f->dir, "/tmp/test_import.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	f->path = fs_join(f->dir, STORE_FILE);
-	assert_int_equal(store_open(f->path, &f->db), 0);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	sqlite3_close_v2(f->db);
-	fs_remove_tree(f->dir);
-	free(f->path);
-	free(f);
-	return 0;
-}
 
 /* Imports text; returns import_csv's code, the report in *report. */
 static int import_text(sqlite3 *db, const char *text, int dry_run,
@@ -211,7 +170,7 @@ static void assert_attr(sqlite3 *db, const char *email, const char *key,
 
 static void test_good_file(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 
 	import_ok(f->db,
 		  "email,name,role,department,location\n"
@@ -235,7 +194,7 @@ static void test_good_file(void **state)
 
 static void test_bom_semicolons_crlf(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 
 	/* Excel's "CSV UTF-8" in a German locale: BOM, ';' and CRLF; the
 	 * commas inside a field are no separator then */
@@ -256,7 +215,7 @@ static void test_bom_semicolons_crlf(void **state)
 
 static void test_quoted_fields(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 
 	import_ok(f->db,
 		  "email,name,location,note\n"
@@ -276,7 +235,7 @@ static void test_quoted_fields(void **state)
  * an editor shows. */
 static void test_quoted_line_breaks(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 
 	import_bad(f->db,
 		   "email,name,location\n"
@@ -293,7 +252,7 @@ static void test_quoted_line_breaks(void **state)
 
 static void test_bad_values_by_line(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 
 	import_bad(f->db,
 		   "email,name,role,department\n"
@@ -331,7 +290,7 @@ static void test_bad_values_by_line(void **state)
 
 static void test_duplicate_email(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 
 	import_bad(f->db,
 		   "email,name\n"
@@ -346,7 +305,7 @@ static void test_duplicate_email(void **state)
 
 static void test_invalid_utf8(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 
 	/* Latin-1 "ü", a stray continuation byte, an overlong '/', a
 	 * surrogate and the replacement character a lossy reader leaves
@@ -383,7 +342,7 @@ static void test_invalid_utf8(void **state)
 
 static void test_columns_and_lines_limits(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	struct buf text = { 0 };
 	cJSON *report = NULL;
 
@@ -428,7 +387,7 @@ static void test_columns_and_lines_limits(void **state)
 /* A file of errors lists the first IMPORT_MAX_ERRORS and says so. */
 static void test_error_cap(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	struct buf text = { 0 };
 	cJSON *report = NULL, *errors, *last;
 
@@ -450,7 +409,7 @@ static void test_error_cap(void **state)
 
 static void test_empty_and_header_only(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 
 	import_bad(f->db, "", (const unsigned[]){ 1, 0 },
 		   (const char *const[]){ "empty" });
@@ -467,7 +426,7 @@ static void test_empty_and_header_only(void **state)
 
 static void test_create_update_unchanged(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	struct people_attr attrs[] = { { "department", "Pflege" },
 				       { "location", "Bonn" },
 				       { "badge", "7" } };
@@ -507,7 +466,7 @@ static void test_create_update_unchanged(void **state)
 
 static void test_dry_run_changes_nothing(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	cJSON *report = NULL;
 
 	import_ok(f->db, "email,name,department\nann@example.org,Ann,IT\n",
@@ -535,7 +494,7 @@ static void test_dry_run_changes_nothing(void **state)
 /* One bad line among good ones: nothing of the good ones is kept. */
 static void test_all_or_nothing(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 
 	import_ok(f->db, "email,name\nann@example.org,Ann\n", 0, 1, 0, 0);
 	import_bad(f->db, "email,name,department\n"
@@ -553,7 +512,7 @@ static void test_all_or_nothing(void **state)
  * nothing changes; with another admin named in the file it goes. */
 static void test_last_admin_kept(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	struct people_new_user ann = { .email = "ann@example.org",
 				       .name = "Ann", .role =
 				       PEOPLE_ROLE_ADMIN, .created_at = 1 };
@@ -585,7 +544,7 @@ static void test_last_admin_kept(void **state)
 /* The membership triggers run as the import sets attributes. */
 static void test_groups_follow(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	cJSON *in = cJSON_Parse("{\"name\": \"Pflege\", \"rule\": "
 				"{\"department\": \"Pflege\"}}");
 	const char *why;
@@ -627,36 +586,36 @@ static void test_query_dry_run(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_good_file, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_good_file, ws_setup,
+						ws_teardown),
 		cmocka_unit_test_setup_teardown(test_bom_semicolons_crlf,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_quoted_fields, setup,
-						teardown),
+						ws_setup, ws_teardown),
+		cmocka_unit_test_setup_teardown(test_quoted_fields, ws_setup,
+						ws_teardown),
 		cmocka_unit_test_setup_teardown(test_quoted_line_breaks,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_values_by_line, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_duplicate_email, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_invalid_utf8, setup,
-						teardown),
+						ws_setup, ws_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_values_by_line,
+						ws_setup, ws_teardown),
+		cmocka_unit_test_setup_teardown(test_duplicate_email, ws_setup,
+						ws_teardown),
+		cmocka_unit_test_setup_teardown(test_invalid_utf8, ws_setup,
+						ws_teardown),
 		cmocka_unit_test_setup_teardown(test_columns_and_lines_limits,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_error_cap, setup,
-						teardown),
+						ws_setup, ws_teardown),
+		cmocka_unit_test_setup_teardown(test_error_cap, ws_setup,
+						ws_teardown),
 		cmocka_unit_test_setup_teardown(test_empty_and_header_only,
-						setup, teardown),
+						ws_setup, ws_teardown),
 		cmocka_unit_test_setup_teardown(test_create_update_unchanged,
-						setup, teardown),
+						ws_setup, ws_teardown),
 		cmocka_unit_test_setup_teardown(test_dry_run_changes_nothing,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_last_admin_kept, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_all_or_nothing, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_groups_follow, setup,
-						teardown),
+						ws_setup, ws_teardown),
+		cmocka_unit_test_setup_teardown(test_last_admin_kept, ws_setup,
+						ws_teardown),
+		cmocka_unit_test_setup_teardown(test_all_or_nothing, ws_setup,
+						ws_teardown),
+		cmocka_unit_test_setup_teardown(test_groups_follow, ws_setup,
+						ws_teardown),
 		cmocka_unit_test(test_query_dry_run),
 	};
 

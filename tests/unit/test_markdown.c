@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -21,7 +22,9 @@
 
 #define PREFIX "/api/v1/courses/hygiene-basics/media/"
 
-static const struct markdown_opts opts = { "lessons/intro.md", PREFIX };
+static const struct markdown_opts opts = {
+	.lesson_path = "lessons/intro.md", .media_prefix = PREFIX
+};
 
 /* Renders md with opts into a fresh buffer, asserting success. */
 static char *render(const char *md)
@@ -253,7 +256,8 @@ static void test_markdown_media_rewritten(void **state)
 
 static void test_markdown_prefix_and_lesson_dir(void **state)
 {
-	struct markdown_opts o = { "lessons/part1/a.md", "/m" };
+	struct markdown_opts o = { .lesson_path = "lessons/part1/a.md",
+				   .media_prefix = "/m" };
 	struct buf out = { 0 };
 	const char *md = "![a](../../media/a.png) ![b](../media/b.png)";
 
@@ -300,7 +304,8 @@ static void test_markdown_leaving_course_removed(void **state)
 
 static void test_markdown_refusals(void **state)
 {
-	struct markdown_opts o = { "lessons/a.md", PREFIX };
+	struct markdown_opts o = { .lesson_path = "lessons/a.md",
+				   .media_prefix = PREFIX };
 	struct buf out = { 0 };
 	size_t big = MARKDOWN_MAX_INPUT + 1;
 	char *md = malloc(big);
@@ -353,6 +358,32 @@ static void test_markdown_every_truncation(void **state)
 	buf_release(&out);
 }
 
+/* A version for one file only, as the workspace gives blob ids. */
+static int version_of(void *arg, const char *path, char *out, size_t cap)
+{
+	(void)arg;
+	if (strcmp(path, "dir/a b.png"))
+		return -1;
+	snprintf(out, cap, "%s", "0123abcd");
+	return 0;
+}
+
+static void test_markdown_media_version(void **state)
+{
+	struct markdown_opts o = { .lesson_path = "lessons/a.md",
+				   .media_prefix = "/m/",
+				   .media_version = version_of };
+	struct buf out = { 0 };
+	const char *md = "![a](../media/dir/a%20b.png#x) [b](../media/b.pdf)";
+
+	(void)state;
+	assert_int_equal(markdown_render(md, strlen(md), &o, &out), 0);
+	assert_non_null(strstr(buf_cstr(&out),
+			       "src=\"/m/dir/a%20b.png?v=0123abcd#x\""));
+	assert_non_null(strstr(buf_cstr(&out), "href=\"/m/b.pdf\""));
+	buf_release(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -364,6 +395,7 @@ int main(void)
 		cmocka_unit_test(test_markdown_prefix_and_lesson_dir),
 		cmocka_unit_test(test_markdown_leaving_course_removed),
 		cmocka_unit_test(test_markdown_refusals),
+		cmocka_unit_test(test_markdown_media_version),
 		cmocka_unit_test(test_markdown_every_truncation),
 	};
 

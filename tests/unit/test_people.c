@@ -21,41 +21,13 @@
 #include "common/fs.h"
 #include "common/password.h"
 
+#include "ws_fixture.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define NOW 1800000000
-
-struct fixture {
-	char dir[64];
-	char *path;
-	sqlite3 *db;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	strcpy(f->dir, "/tmp/test_people.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	f->path = fs_join(f->dir, STORE_FILE);
-	assert_int_equal(store_open(f->path, &f->db), 0);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	sqlite3_close_v2(f->db);
-	fs_remove_tree(f->dir);
-	free(f->path);
-	free(f);
-	return 0;
-}
 
 static int64_t add(sqlite3 *db, const char *email, enum people_role role)
 {
@@ -127,7 +99,7 @@ static void test_roles(void **state)
 
 static void test_user_add_and_find(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	struct people_attr attrs[] = { { "department", "Care" },
 				       { "location", "Köln" } };
 	struct people_new_user u = { .email = "Ann@Example.com",
@@ -160,7 +132,7 @@ static void test_user_add_and_find(void **state)
 
 static void test_user_add_refuses_bad_values(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	struct people_attr twice[] = { { "department", "A" },
 				       { "department", "B" } };
 	struct people_attr bad_key[] = { { "Department", "A" } };
@@ -196,7 +168,7 @@ static void test_user_add_refuses_bad_values(void **state)
 
 static void test_users_json(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	struct people_attr attrs[] = { { "location", "Bonn" },
 				       { "department", "Care" } };
 	struct people_new_user u = { .email = "cy@example.com", .name = "Cy",
@@ -232,7 +204,7 @@ static void test_users_json(void **state)
 
 static void test_tokens(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	char token[PEOPLE_SECRET_LEN + 1], other[PEOPLE_SECRET_LEN + 1];
 	int64_t ann = add(f->db, "ann@example.com", PEOPLE_ROLE_ADMIN), who;
 
@@ -257,7 +229,7 @@ static void test_tokens(void **state)
 
 static void test_sessions(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	char id[PEOPLE_SECRET_LEN + 1], csrf[PEOPLE_SECRET_LEN + 1];
 	char got[PEOPLE_SECRET_LEN + 1], id2[PEOPLE_SECRET_LEN + 1];
 	int64_t ann = add(f->db, "ann@example.com", PEOPLE_ROLE_ADMIN), who;
@@ -298,7 +270,7 @@ static void exec(sqlite3 *db, const char *sql)
 
 static void test_user_update(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	int64_t ann = add(f->db, "ann@example.com", PEOPLE_ROLE_ADMIN);
 	int64_t bob = add(f->db, "bob@example.com", PEOPLE_ROLE_LEARNER);
 	struct people_attr set[] = { { "department", "Care" },
@@ -379,7 +351,7 @@ static const char *link_token(const char *url)
 
 static void test_links(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	int64_t ann = add(f->db, "ann@example.com", PEOPLE_ROLE_LEARNER), who;
 	char url[PEOPLE_LINK_URL_MAX], reset[PEOPLE_LINK_URL_MAX];
 	char old[PEOPLE_SECRET_LEN + 1], csrf[PEOPLE_SECRET_LEN + 1];
@@ -470,7 +442,7 @@ static void test_links(void **state)
 
 static void test_sessions_end(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	int64_t ann = add(f->db, "ann@example.com", PEOPLE_ROLE_LEARNER), who;
 	int64_t bob = add(f->db, "bob@example.com", PEOPLE_ROLE_LEARNER);
 	char a1[PEOPLE_SECRET_LEN + 1], a2[PEOPLE_SECRET_LEN + 1];
@@ -491,7 +463,7 @@ static void test_sessions_end(void **state)
 
 static void test_reset_requests(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	char sql[160];
 
 	assert_int_equal(people_reset_request(f->db, "Ann@Example.com", NOW),
@@ -537,7 +509,7 @@ static int attempt(sqlite3 *db, const char *email, const char *addr,
 
 static void test_throttle_account(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	int64_t retry;
 
 	for (int i = 0; i < PEOPLE_THROTTLE_ACCOUNT; i++)
@@ -581,7 +553,7 @@ static void test_throttle_account(void **state)
 
 static void test_throttle_address(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	char email[32];
 	int64_t retry;
 
@@ -606,7 +578,7 @@ static void test_throttle_address(void **state)
 
 static void test_throttle_bounded(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	char sql[200];
 	int64_t retry;
 
@@ -642,7 +614,7 @@ static void test_throttle_bounded(void **state)
  * sessions it meant to end live on). */
 static void test_password_change_ends_sessions(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	int64_t ann = add(f->db, "ann@example.com", PEOPLE_ROLE_LEARNER), who;
 	char keep[PEOPLE_SECRET_LEN + 1], other[PEOPLE_SECRET_LEN + 1];
 	char csrf[PEOPLE_SECRET_LEN + 1], hash[PASSWORD_HASH_MAX];
@@ -671,7 +643,7 @@ static void test_password_change_ends_sessions(void **state)
 	assert_int_equal(people_session_get(f->db, keep, NOW, &who, csrf), 0);
 }
 
-#define DB_TEST(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+#define DB_TEST(t) cmocka_unit_test_setup_teardown(t, ws_setup, ws_teardown)
 
 int main(void)
 {

@@ -20,6 +20,8 @@
 
 #include "common/fs.h"
 
+#include "ws_fixture.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,9 +40,7 @@
 enum { ORG = 1, CARE, WARD3, WARD4, OTHER };
 
 struct fixture {
-	char dir[64];
-	char *path;
-	sqlite3 *db;
+	struct ws_fixture ws;
 	struct people_user admin, mia, max, lea, wim, otto, olga;
 };
 
@@ -75,26 +75,23 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	strcpy(f->dir, "/tmp/test_scope.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	f->path = fs_join(f->dir, STORE_FILE);
-	assert_int_equal(store_open(f->path, &f->db), 0);
-	exec(f->db, "INSERT INTO groups (id, name, parent_id, created_at) "
-		    "VALUES (1, 'org', NULL, 0), (2, 'care', 1, 0),"
-		    " (3, 'ward3', 2, 0), (4, 'ward4', 2, 0),"
-		    " (5, 'other', NULL, 0)");
-	user(f->db, "admin@example.com", PEOPLE_ROLE_ADMIN, &f->admin);
-	user(f->db, "mia@example.com", PEOPLE_ROLE_MANAGER, &f->mia);
-	user(f->db, "max@example.com", PEOPLE_ROLE_MANAGER, &f->max);
-	user(f->db, "lea@example.com", PEOPLE_ROLE_LEARNER, &f->lea);
-	user(f->db, "wim@example.com", PEOPLE_ROLE_LEARNER, &f->wim);
-	user(f->db, "otto@example.com", PEOPLE_ROLE_LEARNER, &f->otto);
-	user(f->db, "olga@example.com", PEOPLE_ROLE_LEARNER, &f->olga);
-	member(f->db, CARE, &f->mia);
-	member(f->db, CARE, &f->lea);
-	member(f->db, WARD3, &f->wim);
-	member(f->db, ORG, &f->otto);
-	member(f->db, OTHER, &f->olga);
+	ws_fixture_open(&f->ws);
+	exec(f->ws.db, "INSERT INTO groups (id, name, parent_id, created_at) "
+		       "VALUES (1, 'org', NULL, 0), (2, 'care', 1, 0),"
+		       " (3, 'ward3', 2, 0), (4, 'ward4', 2, 0),"
+		       " (5, 'other', NULL, 0)");
+	user(f->ws.db, "admin@example.com", PEOPLE_ROLE_ADMIN, &f->admin);
+	user(f->ws.db, "mia@example.com", PEOPLE_ROLE_MANAGER, &f->mia);
+	user(f->ws.db, "max@example.com", PEOPLE_ROLE_MANAGER, &f->max);
+	user(f->ws.db, "lea@example.com", PEOPLE_ROLE_LEARNER, &f->lea);
+	user(f->ws.db, "wim@example.com", PEOPLE_ROLE_LEARNER, &f->wim);
+	user(f->ws.db, "otto@example.com", PEOPLE_ROLE_LEARNER, &f->otto);
+	user(f->ws.db, "olga@example.com", PEOPLE_ROLE_LEARNER, &f->olga);
+	member(f->ws.db, CARE, &f->mia);
+	member(f->ws.db, CARE, &f->lea);
+	member(f->ws.db, WARD3, &f->wim);
+	member(f->ws.db, ORG, &f->otto);
+	member(f->ws.db, OTHER, &f->olga);
 	*state = f;
 	return 0;
 }
@@ -103,9 +100,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	sqlite3_close_v2(f->db);
-	fs_remove_tree(f->dir);
-	free(f->path);
+	ws_fixture_close(&f->ws);
 	free(f);
 	return 0;
 }
@@ -114,75 +109,75 @@ static void test_manager_groups(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(scope_group(f->db, &f->mia, CARE), 1);
-	assert_int_equal(scope_group(f->db, &f->mia, WARD3), 1);
-	assert_int_equal(scope_group(f->db, &f->mia, WARD4), 1);
-	assert_int_equal(scope_group(f->db, &f->mia, ORG), 0);
-	assert_int_equal(scope_group(f->db, &f->mia, OTHER), 0);
-	assert_int_equal(scope_group(f->db, &f->mia, 99), 0);
+	assert_int_equal(scope_group(f->ws.db, &f->mia, CARE), 1);
+	assert_int_equal(scope_group(f->ws.db, &f->mia, WARD3), 1);
+	assert_int_equal(scope_group(f->ws.db, &f->mia, WARD4), 1);
+	assert_int_equal(scope_group(f->ws.db, &f->mia, ORG), 0);
+	assert_int_equal(scope_group(f->ws.db, &f->mia, OTHER), 0);
+	assert_int_equal(scope_group(f->ws.db, &f->mia, 99), 0);
 }
 
 static void test_manager_users(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(scope_user(f->db, &f->mia, f->mia.id), 1);
-	assert_int_equal(scope_user(f->db, &f->mia, f->lea.id), 1);
-	assert_int_equal(scope_user(f->db, &f->mia, f->wim.id), 1);
-	assert_int_equal(scope_user(f->db, &f->mia, f->otto.id), 0);
-	assert_int_equal(scope_user(f->db, &f->mia, f->olga.id), 0);
-	assert_int_equal(scope_user(f->db, &f->mia, f->admin.id), 0);
-	assert_int_equal(scope_user(f->db, &f->mia, 999), 0);
+	assert_int_equal(scope_user(f->ws.db, &f->mia, f->mia.id), 1);
+	assert_int_equal(scope_user(f->ws.db, &f->mia, f->lea.id), 1);
+	assert_int_equal(scope_user(f->ws.db, &f->mia, f->wim.id), 1);
+	assert_int_equal(scope_user(f->ws.db, &f->mia, f->otto.id), 0);
+	assert_int_equal(scope_user(f->ws.db, &f->mia, f->olga.id), 0);
+	assert_int_equal(scope_user(f->ws.db, &f->mia, f->admin.id), 0);
+	assert_int_equal(scope_user(f->ws.db, &f->mia, 999), 0);
 }
 
 static void test_manager_without_groups(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(scope_user(f->db, &f->max, f->max.id), 1);
-	assert_int_equal(scope_user(f->db, &f->max, f->lea.id), 0);
-	assert_int_equal(scope_group(f->db, &f->max, CARE), 0);
+	assert_int_equal(scope_user(f->ws.db, &f->max, f->max.id), 1);
+	assert_int_equal(scope_user(f->ws.db, &f->max, f->lea.id), 0);
+	assert_int_equal(scope_group(f->ws.db, &f->max, CARE), 0);
 
 	/* a membership counts at once: now max reaches the whole org */
-	member(f->db, ORG, &f->max);
-	assert_int_equal(scope_group(f->db, &f->max, WARD4), 1);
-	assert_int_equal(scope_user(f->db, &f->max, f->wim.id), 1);
-	assert_int_equal(scope_user(f->db, &f->max, f->otto.id), 1);
-	assert_int_equal(scope_user(f->db, &f->max, f->olga.id), 0);
+	member(f->ws.db, ORG, &f->max);
+	assert_int_equal(scope_group(f->ws.db, &f->max, WARD4), 1);
+	assert_int_equal(scope_user(f->ws.db, &f->max, f->wim.id), 1);
+	assert_int_equal(scope_user(f->ws.db, &f->max, f->otto.id), 1);
+	assert_int_equal(scope_user(f->ws.db, &f->max, f->olga.id), 0);
 }
 
 static void test_admin_and_learner(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(scope_user(f->db, &f->admin, f->olga.id), 1);
-	assert_int_equal(scope_group(f->db, &f->admin, OTHER), 1);
+	assert_int_equal(scope_user(f->ws.db, &f->admin, f->olga.id), 1);
+	assert_int_equal(scope_group(f->ws.db, &f->admin, OTHER), 1);
 	/* lea is a member of care, but a learner manages nobody */
-	assert_int_equal(scope_user(f->db, &f->lea, f->wim.id), 0);
-	assert_int_equal(scope_user(f->db, &f->lea, f->mia.id), 0);
-	assert_int_equal(scope_group(f->db, &f->lea, CARE), 0);
-	assert_int_equal(scope_user(f->db, &f->lea, f->lea.id), 1);
+	assert_int_equal(scope_user(f->ws.db, &f->lea, f->wim.id), 0);
+	assert_int_equal(scope_user(f->ws.db, &f->lea, f->mia.id), 0);
+	assert_int_equal(scope_group(f->ws.db, &f->lea, CARE), 0);
+	assert_int_equal(scope_user(f->ws.db, &f->lea, f->lea.id), 1);
 }
 
 static void test_cycle_ends(void **state)
 {
 	struct fixture *f = *state;
 
-	exec(f->db, "UPDATE groups SET parent_id = 3 WHERE id = 2");
-	assert_int_equal(scope_group(f->db, &f->mia, WARD3), 1);
-	assert_int_equal(scope_group(f->db, &f->mia, ORG), 0);
-	assert_int_equal(scope_user(f->db, &f->mia, f->otto.id), 0);
+	exec(f->ws.db, "UPDATE groups SET parent_id = 3 WHERE id = 2");
+	assert_int_equal(scope_group(f->ws.db, &f->mia, WARD3), 1);
+	assert_int_equal(scope_group(f->ws.db, &f->mia, ORG), 0);
+	assert_int_equal(scope_user(f->ws.db, &f->mia, f->otto.id), 0);
 }
 
 static void test_database_failure(void **state)
 {
 	struct fixture *f = *state;
 
-	exec(f->db, "DROP TABLE group_members");
-	assert_int_equal(scope_user(f->db, &f->mia, f->lea.id), STORE_EDB);
-	assert_int_equal(scope_group(f->db, &f->mia, CARE), STORE_EDB);
+	exec(f->ws.db, "DROP TABLE group_members");
+	assert_int_equal(scope_user(f->ws.db, &f->mia, f->lea.id), STORE_EDB);
+	assert_int_equal(scope_group(f->ws.db, &f->mia, CARE), STORE_EDB);
 	/* an admin needs no query */
-	assert_int_equal(scope_user(f->db, &f->admin, f->lea.id), 1);
+	assert_int_equal(scope_user(f->ws.db, &f->admin, f->lea.id), 1);
 }
 
 #define DB_TEST(t) cmocka_unit_test_setup_teardown(t, setup, teardown)

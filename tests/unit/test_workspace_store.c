@@ -14,6 +14,8 @@
 
 #include "common/fs.h"
 
+#include "ws_fixture.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,36 +23,6 @@
 #define REV_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define REV_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 #define REV_C "cccccccccccccccccccccccccccccccccccccccc"
-
-struct fixture {
-	char dir[64];
-	char *path;
-	sqlite3 *db;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	assert_non_null(f);
-	strcpy(f->dir, "/tmp/test_workspace_store.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	f->path = fs_join(f->dir, STORE_FILE);
-	assert_int_equal(store_open(f->path, &f->db), 0);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	sqlite3_close_v2(f->db);
-	fs_remove_tree(f->dir);
-	free(f->path);
-	free(f);
-	return 0;
-}
 
 static struct store_event event(uint64_t seq, const char *course,
 				const char *prev, const char *next,
@@ -109,7 +81,7 @@ static void assert_course(sqlite3 *db, const char *id,
 
 static void test_new_database_is_empty(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	struct store_course *list;
 	struct store_course c;
 	size_t n;
@@ -124,7 +96,7 @@ static void test_new_database_is_empty(void **state)
 
 static void test_reopen_keeps_data_and_schema(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	struct store_event e = event(1, "hygiene", "", REV_A, "Hygiene");
 	sqlite3_stmt *st;
 
@@ -146,7 +118,7 @@ static void test_reopen_keeps_data_and_schema(void **state)
 
 static void test_settings_round_trip(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	struct store_settings in = { 0 }, out;
 	char small[4];
 
@@ -168,7 +140,7 @@ static void test_settings_round_trip(void **state)
 
 static void test_apply_first_event(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	struct store_event e = event(1, "hygiene", "", REV_A, "Hygiene");
 	struct store_course c;
 
@@ -187,7 +159,7 @@ static void test_apply_first_event(void **state)
 
 static void test_repeated_event_changes_nothing(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	struct store_event e1 = event(1, "hygiene", "", REV_A, "Hygiene");
 	struct store_event e2 = event(2, "hygiene", REV_A, REV_B, "Hyg 2");
 
@@ -203,7 +175,7 @@ static void test_repeated_event_changes_nothing(void **state)
 
 static void test_gap_is_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	struct store_event e = event(2, "hygiene", "", REV_A, "Hygiene");
 	struct store_course c;
 
@@ -216,7 +188,7 @@ static void test_gap_is_refused(void **state)
 
 static void test_wrong_start_revision_is_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	struct store_event e1 = event(1, "hygiene", "", REV_A, "Hygiene");
 	struct store_event stale = event(2, "hygiene", REV_C, REV_B, "X");
 	struct store_event fresh = event(2, "hygiene", "", REV_B, "X");
@@ -236,7 +208,7 @@ static void test_wrong_start_revision_is_refused(void **state)
 
 static void test_invalid_event_values(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	struct store_event bad_rev = event(1, "hygiene", "", "abc", "X");
 	struct store_event bad_id = event(1, "Hygiene!", "", REV_A, "X");
 	struct store_event zero = event(0, "hygiene", "", REV_A, "X");
@@ -263,7 +235,7 @@ static struct store_course local_course(const char *id, const char *rev,
 
 static void test_local_publish_and_origins(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	struct store_course l1 = local_course("onboarding", REV_A, "On");
 	struct store_course l2 = local_course("onboarding", REV_B, "On 2");
 	struct store_course clash = local_course("hygiene", REV_C, "Mine");
@@ -290,7 +262,7 @@ static void test_local_publish_and_origins(void **state)
 
 static void test_list_is_sorted_by_id(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	struct store_course z = local_course("zebra", REV_A, "Z");
 	struct store_course a = local_course("alpha", REV_B, "A");
 	struct store_event e = event(1, "middle", "", REV_C, "M");
@@ -313,7 +285,7 @@ static void test_list_is_sorted_by_id(void **state)
 
 static void test_second_connection_sees_commits(void **state)
 {
-	struct fixture *f = *state;
+	struct ws_fixture *f = *state;
 	struct store_event e = event(1, "hygiene", "", REV_A, "Hygiene");
 	sqlite3 *other;
 
@@ -342,29 +314,33 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_new_database_is_empty,
-						setup, teardown),
+						ws_setup, ws_teardown),
 		cmocka_unit_test_setup_teardown(
-			test_reopen_keeps_data_and_schema, setup, teardown),
+			test_reopen_keeps_data_and_schema, ws_setup,
+			ws_teardown),
 		cmocka_unit_test_setup_teardown(test_settings_round_trip,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_apply_first_event, setup,
-						teardown),
+						ws_setup, ws_teardown),
+		cmocka_unit_test_setup_teardown(test_apply_first_event,
+						ws_setup, ws_teardown),
 		cmocka_unit_test_setup_teardown(
-			test_repeated_event_changes_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_gap_is_refused, setup,
-						teardown),
+			test_repeated_event_changes_nothing, ws_setup,
+			ws_teardown),
+		cmocka_unit_test_setup_teardown(test_gap_is_refused, ws_setup,
+						ws_teardown),
 		cmocka_unit_test_setup_teardown(
-			test_wrong_start_revision_is_refused, setup, teardown),
+			test_wrong_start_revision_is_refused, ws_setup,
+			ws_teardown),
 		cmocka_unit_test_setup_teardown(test_invalid_event_values,
-						setup, teardown),
+						ws_setup, ws_teardown),
 		cmocka_unit_test_setup_teardown(test_local_publish_and_origins,
-						setup, teardown),
+						ws_setup, ws_teardown),
 		cmocka_unit_test_setup_teardown(test_list_is_sorted_by_id,
-						setup, teardown),
+						ws_setup, ws_teardown),
 		cmocka_unit_test_setup_teardown(
-			test_second_connection_sees_commits, setup, teardown),
+			test_second_connection_sees_commits, ws_setup,
+			ws_teardown),
 		cmocka_unit_test_setup_teardown(test_strerror_names_every_code,
-						setup, teardown),
+						ws_setup, ws_teardown),
 	};
 
 	log_init("test_workspace_store", LOG_ERROR);

@@ -16,11 +16,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import {
-	runOk, setupMother, addWorkspace, waitFor, writeCourse,
-	WORKSPACE_BIN,
+	setupMother, addWorkspace, waitFor, writeCourse,
 } from '../../integration/lib/harness.mjs';
+import {
+	request as apiRequest, addUser as addPerson, signIn, PASSWORD,
+} from '../../integration/lib/api.mjs';
 
-export const PASSWORD = 'correct horse battery staple';
+/* The test password, and apiRequest(): request() of the integration
+ * tests' lib/api.mjs. */
+export { apiRequest, PASSWORD };
 export const WAIT = 30000;	/* ms, the longest any single wait lasts */
 
 /* The course every test uses: two text lessons and a one-question quiz
@@ -83,30 +87,18 @@ export async function publishLessonChange(sys, n, message) {
  * name (default the email), role (default learner), attrs ({k: v}).
  * Resolves to the new user's id.
  */
-export async function addUser(ws, email, options = {}) {
-	const args = ['user', 'add', ws.data, email,
-		      '--name', options.name ?? email,
-		      '--role', options.role ?? 'learner', '--password-stdin'];
-
-	for (const [k, v] of Object.entries(options.attrs ?? {}))
-		args.push('--attr', `${k}=${v}`);
-	const r = await runOk(WORKSPACE_BIN, args, { input: `${PASSWORD}\n` });
-	return Number(r.stdout);
+export function addUser(ws, email, options = {}) {
+	return addPerson(ws, email, options.role, options.attrs,
+			 { name: options.name });
 }
 
 /*
  * A JSON API client signed in as email: get(path), post(path, json),
  * put(path, json), send(method, path, options); each resolves to
- * { status, text, json }.
+ * { status, text, json } (and the rest of what apiRequest() gives).
  */
 export async function apiLogin(ws, email) {
-	const res = await apiRequest(ws, 'POST', '/api/v1/session',
-				     { json: { email, password: PASSWORD } });
-
-	assert.equal(res.status, 200, `login of ${email}: ${res.text}`);
-	const m = /(lms_session=[^;]*)/.exec(res.headers.get('set-cookie'));
-	assert.ok(m, 'no session cookie');
-	const headers = { Cookie: m[1], 'X-CSRF-Token': res.json.csrf_token };
+	const headers = await signIn(ws, email);
 	const send = (method, p, options = {}) => apiRequest(ws, method, p, {
 		...options, headers: { ...headers, ...options.headers } });
 
@@ -116,28 +108,6 @@ export async function apiLogin(ws, email) {
 		post: (p, json) => send('POST', p, { json }),
 		put: (p, json) => send('PUT', p, { json }),
 	};
-}
-
-export async function apiRequest(ws, method, p, options = {}) {
-	const headers = { ...options.headers };
-	let body = options.body;
-
-	if (options.json !== undefined) {
-		headers['Content-Type'] = 'application/json';
-		body = JSON.stringify(options.json);
-	}
-	const res = await fetch(`${ws.http}${p}`, {
-		method, headers, body, signal: AbortSignal.timeout(10000),
-	});
-	const text = await res.text();
-	let json = null;
-
-	try {
-		json = JSON.parse(text);
-	} catch {
-		/* left null: the assertions say what was expected */
-	}
-	return { status: res.status, headers: res.headers, text, json };
 }
 
 /* GET that must answer 200; resolves to the JSON. */

@@ -30,7 +30,8 @@
  *               workspace(), git(), Daemon, startDaemon()
  *   waiting     waitFor() (and Fatal to give up at once), sleep(),
  *               freePort(), freePorts()
- *   HTTP        getJson(), healthz(), catalog()
+ *   HTTP        getJson(), healthz(), catalog() (requests to a
+ *               workspace's API, people and sessions: lib/api.mjs)
  *   the system  setupMother() -> Mother (publish, create, courseList,
  *               revision, tenantList, tenant, addTenant, license, start,
  *               stop, kill), addWorkspace() -> Workspace (catalog,
