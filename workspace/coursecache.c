@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define COURSECACHE_STATEMENTS 16
+#define COURSECACHE_STATEMENTS 32
 
 struct coursecache {
 	char *repo_path;      /* NULL when the repository is borrowed */

@@ -92,7 +92,7 @@ size_t coursecache_count(const struct coursecache *cache);
 
 /* The statement of sql (a string that lives as long as the cache; it is
  * told apart by its address) on db, prepared once, reset and unbound;
- * NULL on failure (logged). At most 16 different ones. */
+ * NULL on failure (logged). At most 32 different ones. */
 sqlite3_stmt *coursecache_stmt(struct coursecache *cache, sqlite3 *db,
 			       const char *sql);
 
