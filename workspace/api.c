@@ -11,12 +11,14 @@
 #include "workspace/assign.h"
 #include "workspace/auth.h"
 #include "workspace/brand.h"
+#include "workspace/cert.h"
 #include "workspace/catalog.h"
 #include "workspace/groups.h"
 #include "workspace/import.h"
 #include "workspace/learn.h"
 #include "workspace/media.h"
 #include "workspace/people.h"
+#include "workspace/settings.h"
 #include "workspace/scope.h"
 #include "workspace/store.h"
 #include "workspace/web.h"
@@ -462,8 +464,9 @@ static const struct api_route api_routes[] = {
  * when no exact route matched: each answers and returns 1 for its own
  * paths, or returns 0 without touching the exchange. */
 static const api_route_fn api_subtrees[] = {
-	import_route, people_route, groups_route, assign_route, catalog_route,
-	media_route,  learn_route,  brand_route,  web_route,
+	import_route, people_route,   groups_route, assign_route,
+	catalog_route, media_route,   learn_route,  brand_route,
+	settings_route, cert_route,   web_route,
 };
 
 #define API_NSUBTREES (sizeof(api_subtrees) / sizeof(api_subtrees[0]))

@@ -10,7 +10,9 @@
 #include "common/db.h"
 #include "common/log.h"
 #include "workspace/brand_schema.h"
+#include "workspace/cert_schema.h"
 #include "workspace/learn_schema.h"
+#include "workspace/mail_schema.h"
 #include "workspace/people_schema.h"
 
 #include <stdlib.h>
@@ -178,6 +180,10 @@ static const struct db_migration store_migrations[] = {
 	{ 7, PEOPLE_SCHEMA },
 	/* branding assets (workspace/brand.c) */
 	{ 8, BRAND_SCHEMA },
+	/* settings and the mail outbox (workspace/mail.c) */
+	{ 9, MAIL_SCHEMA },
+	/* certificates (workspace/cert.c) */
+	{ 10, CERT_SCHEMA },
 #undef STORE_REGROUP
 };
 
