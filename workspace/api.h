@@ -7,8 +7,9 @@
  * session, the users, groups and assignments collections, my courses)
  * and hands every other path to the modules' own routers in turn
  * (api_route_fn): import, people, groups, assign, catalog, media, learn,
- * brand, settings, certificates and web. Unknown paths get 404, a known path with another method 405
- * (with an Allow header); errors are {"error": {"code", "message"}}.
+ * brand, settings, certificates and web. Unknown paths get 404, a known
+ * path with another method 405 (with an Allow header); errors are
+ * {"error": {"code", "message"}}.
  * Handlers read workspace.db per request (through caches that notice
  * changes), so courses published from the command line show up at once.
  */
@@ -25,6 +26,7 @@
 #include <uv.h>
 
 struct coursecache;
+struct mail_sender;
 
 /* What the handlers use; everything borrowed, owned by serve. */
 struct api_ctx {
@@ -39,6 +41,8 @@ struct api_ctx {
 	const struct sync_client *sync;
 	struct coursecache *courses; /* parsed courses, on db */
 	struct batch *batch; /* group commit of writes on db (batch.h) */
+	struct mail_sender *mail; /* the outbox's sender (mail.h); poke it
+				   * after a commit that queued mail */
 };
 
 /* A module's handler of its own subtree of paths: answers x and returns

@@ -15,6 +15,7 @@
 #include "common/crypto.h"
 #include "common/log.h"
 #include "workspace/coursecache.h"
+#include "workspace/mail.h"
 #include "workspace/store.h"
 
 #include <arpa/inet.h>
@@ -916,6 +917,36 @@ out:
 
 /* ---- reset links asked for ---- */
 
+/* Mails a reset link when email is a user's and no reset mail went to
+ * them in the last MAIL_RESET_INTERVAL seconds (so asking cannot flood
+ * an inbox). Failures are logged; the asker's answer is the same. */
+static void auth_reset_mail(struct api_ctx *api, const char *email,
+			    uint64_t req_id)
+{
+	char url[PEOPLE_LINK_URL_MAX];
+	int64_t now = clock_now(api->clock), expires;
+	struct people_user u;
+	int rc;
+
+	if (people_user_by_email(api->db, email, &u, NULL, 0))
+		return;
+	if (mail_recent(api->db, u.email, "reset",
+			now - MAIL_RESET_INTERVAL))
+		return;
+	rc = people_link_create(api->db, u.id, PEOPLE_LINK_RESET, now, url,
+				&expires);
+	if (!rc)
+		rc = mail_queue_link(api->db, u.email, u.name, u.language,
+				     MAIL_LINK_RESET, url, now);
+	explicit_bzero(url, sizeof(url));
+	if (rc) {
+		log_error("msg=\"reset mail not queued\" req=%llu user=%lld",
+			  (unsigned long long)req_id, (long long)u.id);
+		return;
+	}
+	mail_sender_poke(api->mail);
+}
+
 void auth_reset_request(struct api_ctx *api, struct http_exchange *x,
 			const struct http_request *req)
 {
@@ -934,6 +965,8 @@ void auth_reset_request(struct api_ctx *api, struct http_exchange *x,
 	}
 	rc = people_reset_request(api->db, e->valuestring,
 				  clock_now(api->clock));
+	if (!rc)
+		auth_reset_mail(api, e->valuestring, req->id);
 	cJSON_Delete(body);
 	if (rc) {
 		auth_internal(x, req->id, "reset_request");

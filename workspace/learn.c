@@ -21,6 +21,7 @@
 #include "workspace/assign.h"
 #include "workspace/auth.h"
 #include "workspace/batch.h"
+#include "workspace/cert.h"
 #include "workspace/coursecache.h"
 #include "workspace/store.h"
 
@@ -356,7 +357,8 @@ static int learn_store(sqlite3 *db, const struct learn_write *w,
 }
 
 /* Stores w inside the caller's transaction (a batch_write_fn): the
- * attempt, and the completion when it is one or the attempt passed. */
+ * attempt, and the completion when it is one or the attempt passed; a
+ * certificate when that completed the course (workspace/cert.h). */
 static int learn_write_run(sqlite3 *db, void *arg)
 {
 	const struct learn_write *w = arg;
@@ -366,6 +368,11 @@ static int learn_write_run(sqlite3 *db, void *arg)
 		rc = learn_store(db, w, LEARN_ST_ATTEMPT);
 	if (!rc && (!w->attempt || w->passed))
 		rc = learn_store(db, w, LEARN_ST_COMPLETE);
+	/* a certificate that fails (logged) does not undo the completion:
+	 * GET /api/v1/certificates issues what is still due */
+	if (!rc && (!w->attempt || w->passed))
+		(void)cert_issue_if_complete(db, w->cache, w->user_id,
+					     w->course, w->now);
 	return rc;
 }
 

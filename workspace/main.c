@@ -17,8 +17,10 @@
 #include "workspace/catalog.h"
 #include "workspace/enroll.h"
 #include "workspace/import.h"
+#include "workspace/mail.h"
 #include "workspace/people.h"
 #include "workspace/serve.h"
+#include "workspace/settings.h"
 #include "workspace/store.h"
 
 #include <arpa/inet.h>
@@ -57,6 +59,10 @@ static const char main_help[] =
 	"  user invite DATA EMAIL       print a link to set a first password\n"
 	"  user reset DATA EMAIL        print a password reset link\n"
 	"  token create DATA EMAIL      an API token for scripts\n"
+	"  settings set DATA KEY VALUE  change a setting (SMTP, sender, ...)\n"
+	"  settings get DATA [KEY]      show the settings\n"
+	"  mail flush DATA              send the mail that is due, once\n"
+	"  mail send-test DATA ADDRESS  queue a test mail and send it\n"
 	"\n"
 	"Run 'lms-workspace COMMAND --help' for more about a command.\n";
 
@@ -677,28 +683,48 @@ static int main_user_import(int argc, char **argv)
 }
 
 static const char main_user_invite_help[] =
-	"Usage: lms-workspace user invite DATA EMAIL\n"
+	"Usage: lms-workspace user invite DATA EMAIL [--mail]\n"
 	"\n"
 	"Makes an invitation for the person with EMAIL in the workspace in\n"
 	"DATA and prints the path of its link, /#/password?token=... Opened\n"
 	"at the workspace's web address, the link lets the person set a\n"
 	"password and signs them in. It works once and for 7 days; a newer\n"
-	"invitation for the person replaces it. Works while serve runs.\n";
+	"invitation for the person replaces it. Works while serve runs.\n"
+	"With --mail the link is also mailed to the person (queued in the\n"
+	"outbox; serve or `mail flush` sends it).\n";
 
 static const char main_user_reset_help[] =
-	"Usage: lms-workspace user reset DATA EMAIL\n"
+	"Usage: lms-workspace user reset DATA EMAIL [--mail]\n"
 	"\n"
 	"Makes a password reset link for the person with EMAIL in the\n"
 	"workspace in DATA and prints its path, /#/password?token=...\n"
 	"Opened at the workspace's web address, the link lets the person set\n"
 	"a new password, ends their other sessions and signs them in. It\n"
 	"works once and for 1 hour; a newer reset link replaces it. Works\n"
-	"while serve runs.\n";
+	"while serve runs. With --mail the link is also mailed to the\n"
+	"person (queued in the outbox; serve or `mail flush` sends it).\n";
+
+/* Queues the mail of a link just made for the person with email. */
+static int main_user_link_mail(sqlite3 *db, const char *email,
+			       enum people_link_kind kind, const char *url,
+			       int64_t now)
+{
+	struct people_user u;
+	int rc = people_user_by_email(db, email, &u, NULL, 0);
+
+	if (!rc)
+		rc = mail_queue_link(db, u.email, u.name, u.language,
+				     kind == PEOPLE_LINK_INVITE ?
+					     MAIL_LINK_INVITE :
+					     MAIL_LINK_RESET, url, now);
+	return rc ? STORE_EDB : 0;
+}
 
 /* user invite, user reset: a password link of kind. */
 static int main_user_link(int argc, char **argv, enum people_link_kind kind)
 {
 	static const struct option opts[] = {
+		{ "mail", no_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -708,10 +734,11 @@ static int main_user_link(int argc, char **argv, enum people_link_kind kind)
 	struct lms_clock clock;
 	sqlite3 *db = NULL;
 	int64_t expires;
-	int c, rc;
+	int c, rc, mail = 0;
 
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'm': mail = 1; break;
 		case 'h':
 			fputs(kind == PEOPLE_LINK_INVITE ?
 				      main_user_invite_help :
@@ -729,6 +756,9 @@ static int main_user_link(int argc, char **argv, enum people_link_kind kind)
 		return rc;
 	rc = people_link_create_by_email(db, argv[optind + 1], kind,
 					 clock_now(&clock), url, &expires);
+	if (!rc && mail)
+		rc = main_user_link_mail(db, argv[optind + 1], kind, url,
+					 clock_now(&clock));
 	sqlite3_close_v2(db);
 	if (rc == STORE_ENOTFOUND)
 		return main_error("no user with the email %s",
@@ -815,6 +845,190 @@ static int main_token(int argc, char **argv)
 	return main_usage("token", "unknown token command '%s'", argv[1]);
 }
 
+/* ---- settings set|get, mail flush|send-test ---- */
+
+static const char main_settings_help[] =
+	"Usage: lms-workspace settings set DATA KEY VALUE\n"
+	"       lms-workspace settings get DATA [KEY]\n"
+	"\n"
+	"Changes or shows the settings of the workspace in DATA; works\n"
+	"while serve runs. An empty VALUE unsets KEY. get prints KEY=VALUE\n"
+	"lines, all keys when KEY is left out; the password shows as\n"
+	"(set). Keys:\n"
+	"\n"
+	"  smtp.url            smtp://HOST:PORT (STARTTLS when offered,\n"
+	"                      required with a password unless HOST is\n"
+	"                      this machine) or smtps://HOST:PORT\n"
+	"  smtp.user           the SMTP user name\n"
+	"  smtp.password       the SMTP password\n"
+	"  mail.from           the sender: user@example.com or\n"
+	"                      Name <user@example.com>\n"
+	"  web.url             the academy's address, https://HOST[:PORT],\n"
+	"                      for the links in mails\n"
+	"  reminders.schedule  comma-separated: -N (N days before due), 0\n"
+	"                      (on the due date), +N (N days overdue, also\n"
+	"                      to the manager), expiry-N (N days before a\n"
+	"                      certificate expires); N 1 to 365; default\n"
+	"                      " SETTINGS_REMINDERS_DEFAULT "\n"
+	"\n"
+	"An unknown KEY exits 2, a VALUE the key does not take exits 1; in\n"
+	"both cases nothing is stored.\n";
+
+static const char main_mail_help[] =
+	"Usage: lms-workspace mail flush DATA\n"
+	"       lms-workspace mail send-test DATA ADDRESS\n"
+	"\n"
+	"  flush       sends every mail of the outbox that is due now, once,\n"
+	"              through the SMTP server of the settings, and prints\n"
+	"              how many were sent and how many failed; a failed\n"
+	"              mail stays queued for a later attempt (serve retries\n"
+	"              by itself). Exits 1 when one failed.\n"
+	"  send-test   queues a test mail to ADDRESS and flushes: checks the\n"
+	"              SMTP settings.\n";
+
+static int main_settings_set(const char *data, const char *key,
+			     const char *value)
+{
+	char why[SETTINGS_WHY_MAX];
+	sqlite3 *db = NULL;
+	size_t bad;
+	int rc;
+
+	rc = settings_check(key, value, why);
+	if (rc == SETTINGS_EKEY)
+		return main_usage("settings", "%s", why);
+	if (rc)
+		return main_error("%s", why);
+	rc = main_open_workspace(data, &db);
+	if (rc)
+		return rc;
+	rc = settings_put(db, &key, &value, 1, &bad, why);
+	sqlite3_close_v2(db);
+	if (rc)
+		return main_error("cannot store %s", key);
+	return MAIN_OK;
+}
+
+static int main_settings_get(const char *data, const char *key)
+{
+	sqlite3 *db = NULL;
+	int rc;
+
+	if (key && !settings_known(key))
+		return main_usage("settings", "unknown setting '%s'", key);
+	rc = main_open_workspace(data, &db);
+	if (rc)
+		return rc;
+	rc = settings_print(db, key, stdout);
+	sqlite3_close_v2(db);
+	if (rc && rc != SETTINGS_ENOTSET)
+		return main_error("cannot read the settings");
+	return MAIN_OK;
+}
+
+static int main_settings(int argc, char **argv)
+{
+	if (argc < 2)
+		return main_usage("settings", "settings needs set or get");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(main_settings_help, stdout);
+		return MAIN_OK;
+	}
+	for (int i = 2; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(main_settings_help, stdout);
+			return MAIN_OK;
+		}
+	if (!strcmp(argv[1], "set")) {
+		if (argc != 5)
+			return main_usage("settings", "settings set needs "
+					  "DATA, KEY and VALUE");
+		return main_settings_set(argv[2], argv[3], argv[4]);
+	}
+	if (!strcmp(argv[1], "get")) {
+		if (argc != 3 && argc != 4)
+			return main_usage("settings", "settings get needs DATA"
+					  " and at most one KEY");
+		return main_settings_get(argv[2], argc == 4 ? argv[3] : NULL);
+	}
+	return main_usage("settings", "unknown settings command '%s'",
+			  argv[1]);
+}
+
+/* Queues a test mail to address in its own transaction. */
+static int main_mail_queue_test(sqlite3 *db, const char *address,
+				int64_t now)
+{
+	char key[64];
+	uint8_t rnd[8];
+	char hex[17];
+	int rc;
+
+	if (crypto_random(rnd, sizeof(rnd)))
+		return MAIL_ENOMEM;
+	crypto_hex(rnd, sizeof(rnd), hex);
+	snprintf(key, sizeof(key), "test:%s", hex);
+	if (db_begin(db))
+		return MAIL_EDB;
+	rc = mail_enqueue(db, address, "Test mail of the learning platform",
+			  "This mail checks the SMTP settings of the "
+			  "workspace.\n", "test", key, now);
+	if (!rc && db_commit(db))
+		rc = MAIL_EDB;
+	if (rc)
+		db_rollback(db);
+	return rc;
+}
+
+static int main_mail_run(const char *data, const char *address)
+{
+	struct lms_clock clock;
+	sqlite3 *db = NULL;
+	int rc, sent, failed;
+
+	if (clock_init(&clock))
+		return main_error("LMS_FAKE_NOW is not a valid time");
+	rc = main_open_workspace(data, &db);
+	if (rc)
+		return rc;
+	if (address)
+		rc = main_mail_queue_test(db, address, clock_now(&clock));
+	if (!rc)
+		rc = mail_flush(db, clock_now(&clock), &sent, &failed);
+	sqlite3_close_v2(db);
+	if (rc == MAIL_EINVAL)
+		return main_error("'%s' is not a mail address", address);
+	if (rc)
+		return main_error("cannot send mail: %s", mail_strerror(rc));
+	printf("sent %d, failed %d\n", sent, failed);
+	return failed ? main_error("%d mail%s not sent; see the log above",
+				   failed, failed == 1 ? "" : "s") :
+			MAIN_OK;
+}
+
+static int main_mail(int argc, char **argv)
+{
+	if (argc < 2)
+		return main_usage("mail", "mail needs flush or send-test");
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(main_mail_help, stdout);
+			return MAIN_OK;
+		}
+	if (!strcmp(argv[1], "flush")) {
+		if (argc != 3)
+			return main_usage("mail", "mail flush needs DATA");
+		return main_mail_run(argv[2], NULL);
+	}
+	if (!strcmp(argv[1], "send-test")) {
+		if (argc != 4)
+			return main_usage("mail", "mail send-test needs DATA "
+					  "and ADDRESS");
+		return main_mail_run(argv[2], argv[3]);
+	}
+	return main_usage("mail", "unknown mail command '%s'", argv[1]);
+}
+
 /* ---- dispatch ---- */
 
 struct main_command {
@@ -828,6 +1042,8 @@ static const struct main_command main_commands[] = {
 	{ "course", main_course },
 	{ "user", main_user },
 	{ "token", main_token },
+	{ "settings", main_settings },
+	{ "mail", main_mail },
 };
 
 int main(int argc, char **argv)

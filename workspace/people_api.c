@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "workspace/auth.h"
 #include "workspace/groups.h"
+#include "workspace/mail.h"
 #include "workspace/scope.h"
 #include "workspace/store.h"
 
@@ -411,6 +412,30 @@ static void people_api_patch(struct api_ctx *api, struct http_exchange *x,
 
 /* ---- password links made by an admin ---- */
 
+/* Queues the link's mail to the person; a failure is logged, and the
+ * admin still has the link in the answer. */
+static void people_api_link_mail(struct api_ctx *api,
+				 const struct http_request *req, int64_t id,
+				 enum people_link_kind kind, const char *url)
+{
+	struct people_user u;
+	int rc;
+
+	rc = people_user_by_id(api->db, id, &u);
+	if (!rc)
+		rc = mail_queue_link(api->db, u.email, u.name, u.language,
+				     kind == PEOPLE_LINK_INVITE ?
+					     MAIL_LINK_INVITE :
+					     MAIL_LINK_RESET,
+				     url, clock_now(api->clock));
+	if (rc)
+		log_error("msg=\"link mail not queued\" tenant=%s req=%llu "
+			  "user=%lld", api->tenant,
+			  (unsigned long long)req->id, (long long)id);
+	else
+		mail_sender_poke(api->mail);
+}
+
 static void people_api_link(struct api_ctx *api, struct http_exchange *x,
 			    const struct http_request *req, int64_t id,
 			    enum people_link_kind kind)
@@ -436,6 +461,7 @@ static void people_api_link(struct api_ctx *api, struct http_exchange *x,
 	log_info("msg=\"password link made\" tenant=%s req=%llu kind=%s "
 		 "user=%lld by=%lld", api->tenant, (unsigned long long)req->id,
 		 people_link_kind_name(kind), (long long)id, (long long)me.id);
+	people_api_link_mail(api, req, id, kind, url);
 	clock_format_iso(expires, when, sizeof(when));
 	o = cJSON_CreateObject();
 	if (o && (!cJSON_AddStringToObject(o, "url", url) ||

@@ -15,7 +15,9 @@
 #include "common/log.h"
 #include "workspace/api.h"
 #include "workspace/apply.h"
+#include "workspace/certpdf.h"
 #include "workspace/coursecache.h"
+#include "workspace/mail.h"
 #include "workspace/store.h"
 #include "workspace/sync.h"
 
@@ -176,6 +178,7 @@ static void serve_close(struct serve *s)
 	apply_close(&s->apply);
 	sqlite3_close_v2(s->db);
 	crypto_key_free(s->key);
+	certpdf_cleanup(); /* the font caches, for leak checkers */
 	s->db = NULL;
 	s->key = NULL;
 	if (s->lock_fd >= 0)
@@ -224,6 +227,12 @@ static void serve_stop(struct serve *s)
 	 * with the connections */
 	batch_close(s->api.batch);
 	s->api.batch = NULL;
+	/* a send in flight is finished and recorded first */
+	if (s->api.mail) {
+		s->parts_running++;
+		mail_sender_stop(s->api.mail, serve_on_part_stopped, s);
+		s->api.mail = NULL;
+	}
 	if (s->sync) {
 		s->parts_running++;
 		sync_stop(s->sync, serve_on_part_stopped, s);
@@ -289,6 +298,9 @@ static int serve_start(struct serve *s)
 		return serve_fail(s, "out of memory");
 	if (batch_create(&s->loop, s->db, &s->api.batch))
 		return serve_fail(s, "out of memory");
+	if (mail_sender_start(&s->loop, s->db, &s->clock, s->settings.tenant,
+			      &s->api.mail))
+		return serve_fail(s, "cannot start the mail sender");
 	if (http_server_start(&s->loop, s->settings.listen, NULL, api_handle,
 			      &s->api, &s->http))
 		return serve_fail(s, "cannot listen on %s",

@@ -23,6 +23,8 @@
 #include "../../workspace/apply.c"
 #include "../../workspace/assign.c"
 #include "../../workspace/auth.c"
+#include "../../workspace/mail.c"
+#include "../../workspace/settings.c"
 #include "../../workspace/coursecache.c"
 #include "../../workspace/groups.c"
 #include "../../workspace/people.c"

@@ -15,6 +15,8 @@
 
 #include "../../workspace/apply.c"
 #include "../../workspace/auth.c"
+#include "../../workspace/mail.c"
+#include "../../workspace/settings.c"
 #include "../../workspace/catalog.c"
 #include "../../workspace/coursecache.c"
 #include "../../workspace/people.c"

@@ -31,13 +31,19 @@
 #include "../../workspace/apply.c"
 #include "../../workspace/assign.c"
 #include "../../workspace/auth.c"
+#include "../../workspace/mail.c"
+#include "../../workspace/settings.c"
 #include "../../workspace/batch.c"
+#include "../../workspace/brand.c"
+#include "../../workspace/cert.c"
+#include "../../workspace/certpdf.c"
 #include "../../workspace/coursecache.c"
 #include "../../workspace/groups.c"
 #include "../../workspace/learn.c"
 #include "../../workspace/people.c"
 #include "../../workspace/scope.c"
 #include "../../workspace/store.c"
+#include "../../workspace/web.c"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,0 +1,47 @@
+/*
+ * The PDF of a certificate, drawn with cairo and pango (PangoCairo, the
+ * font "DejaVu Sans") on one A4 page in landscape: the academy's name,
+ * primary colour and logo (PNG; other types are left out), the
+ * learner's name, the course, the dates of issue and expiry, the
+ * certificate's number and revision, and a QR code (libqrencode) of the
+ * public verification URL with the URL in text. German or English.
+ *
+ * certpdf_render() touches no shared state: it runs on the thread pool.
+ */
+#ifndef LMS_WORKSPACE_CERTPDF_H
+#define LMS_WORKSPACE_CERTPDF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+
+/* What a certificate shows; every pointer borrowed. */
+struct certpdf_input {
+	const char *academy;	   /* the tenant's name */
+	const char *color;	   /* "#RRGGBB"; anything else: a default */
+	const uint8_t *logo;	   /* a PNG file, or NULL */
+	size_t logo_len;
+	const char *learner;	   /* name */
+	const char *course;	   /* title */
+	const char *number;	   /* "HYG-2026-000001" */
+	const char *revision;	   /* the course revision, 40 hex digits */
+	int64_t issued;		   /* unix seconds */
+	int64_t expires;	   /* unix seconds, 0 for never */
+	const char *verify_url;
+	const char *language;	   /* "de" or "en"; anything else: "de" */
+};
+
+/* Formats the calendar day of t (UTC) as the language writes it:
+ * "31.01.2027" (de) or "2027-01-31" (en), into out (at least 16). */
+void certpdf_date(int64_t t, const char *language, char *out, size_t cap);
+
+/* Appends the PDF to out: 0, or -1 (logged) when cairo fails. */
+int certpdf_render(const struct certpdf_input *in, struct buf *out);
+
+/* Frees the font caches that pango, cairo and fontconfig keep for the
+ * life of the process, so that a leak checker at exit sees only real
+ * leaks. Call it once, at exit, when no render runs any more. */
+void certpdf_cleanup(void);
+
+#endif
