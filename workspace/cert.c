@@ -19,6 +19,7 @@
 #include "workspace/coursecache.h"
 #include "workspace/learn.h"
 #include "workspace/people.h"
+#include "workspace/settings.h"
 #include "workspace/store.h"
 
 #include <ctype.h>
@@ -510,9 +511,11 @@ static void cert_internal(struct api_ctx *api, struct http_exchange *x,
 			   "the certificates cannot be read");
 }
 
-/* "http://HOST" from the request's Host header (letters, digits, '.',
- * '-', ':', '[', ']'), or "" when it has none fit; "https://" when the
- * trusted reverse proxy says so in X-Forwarded-Proto. */
+/* The academy's public address: the setting web.url when it is set (so
+ * every PDF carries the same address); else "http://HOST" from the
+ * request's Host header (letters, digits, '.', '-', ':', '[', ']'), or
+ * "" when it has none fit, with "https://" when the trusted reverse
+ * proxy says so in X-Forwarded-Proto. */
 static void cert_base(struct api_ctx *api, struct http_exchange *x,
 		      const struct http_request *req, char *out, size_t cap)
 {
@@ -521,7 +524,14 @@ static void cert_base(struct api_ctx *api, struct http_exchange *x,
 	int https = api->trusted_proxy && req->peer &&
 		    !strcmp(req->peer, api->trusted_proxy) && proto &&
 		    !strcasecmp(proto, "https");
+	size_t n;
 
+	if (!settings_get(api->db, "web.url", out, cap) && out[0]) {
+		n = strlen(out);
+		if (out[n - 1] == '/')
+			out[n - 1] = '\0';
+		return;
+	}
 	out[0] = '\0';
 	if (!host || !*host || strlen(host) > 255)
 		return;

@@ -20,7 +20,7 @@ import zlib from 'node:zlib';
 
 import {
 	lmsTest, setupMother, addWorkspace, waitFor, SAMPLE_DIR, tmpPath,
-	HEX40,
+	HEX40, runOk, WORKSPACE_BIN,
 } from './lib/harness.mjs';
 import { request, assertErrorCode, addUser, bearer } from './lib/api.mjs';
 
@@ -186,6 +186,13 @@ lmsTest('cert: issued on completion, PDF, verify, revoke, expiry',
 	const proxied = JSON.parse(await viaProxy(ws, pia));
 	assert.equal(proxied[0].verify_url,
 		     `https://academy.example/verify/${codeOf(cert)}`);
+	/* the academy's address set by its admin wins over both */
+	const setUrl = (v) => runOk(WORKSPACE_BIN,
+				    ['settings', 'set', ws.data, 'web.url', v]);
+	await setUrl('https://akademie.example.org/');
+	assert.equal((await certificates(ws, pia))[0].verify_url,
+		     `https://akademie.example.org/verify/${codeOf(cert)}`);
+	await setUrl('');
 
 	/* the PDF */
 	const pdf = await request(ws, 'GET',
