@@ -30,8 +30,10 @@
 #include "../../workspace/coursecache.c"
 #include "../../workspace/groups.c"
 #include "../../workspace/learn.c"
+#include "../../workspace/mail.c"
 #include "../../workspace/people.c"
 #include "../../workspace/scope.c"
+#include "../../workspace/settings.c"
 #include "../../workspace/store.c"
 #include "../../workspace/web.c"
 
@@ -53,13 +55,6 @@ int auth_require(struct api_ctx *api, struct http_exchange *x,
 	return -1;
 }
 
-void auth_send_json(struct http_exchange *x, int status, cJSON *v)
-{
-	(void)x;
-	(void)status;
-	cJSON_Delete(v);
-	fail_msg("the routes are tested in tests/integration/cert.test.mjs");
-}
 
 #define NOW 1800000000 /* 2027-01-15T08:00:00Z */
 #define COURSE "hygiene-basics"
