@@ -24,6 +24,7 @@
 
 #include "common/fs.h"
 #include "common/ids.h"
+#include "common/utf8.h"
 
 /* Bounds that keep the checks linear and the results displayable. */
 #define COURSE_MAX_QUESTIONS 500
@@ -112,43 +113,13 @@ static int course_check_path(struct course_check *c, const char *path)
 
 /* ---- text ---- */
 
-/* Length of the valid UTF-8 sequence at s (avail bytes left), or 0. */
-static size_t course_utf8_seq(const unsigned char *s, size_t avail)
-{
-	unsigned long cp, min;
-	size_t n, k;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 1, cp = s[0] & 0x1f, min = 0x80;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		n = 2, cp = s[0] & 0x0f, min = 0x800;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 3, cp = s[0] & 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (avail <= n)
-		return 0;
-
-	for (k = 1; k <= n; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[k] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n + 1;
-}
-
 static int course_check_utf8(struct course_check *c, const char *file,
 			     const struct buf *b)
 {
 	size_t i = 0, n;
 
 	while (i < b->len) {
-		n = course_utf8_seq(b->data + i, b->len - i);
+		n = utf8_seq_len(b->data + i, b->len - i);
 		if (!n)
 			return course_fail(c, file,
 					   "file is not valid UTF-8 (byte %zu)",

@@ -33,6 +33,7 @@
 #include "common/buf.h"
 #include "common/log.h"
 
+#include <cjson/cJSON.h>
 #include <arpa/inet.h>
 #include <cJSON.h>
 #include <errno.h>
@@ -1153,6 +1154,19 @@ void http_respond(struct http_exchange *x, int status,
 		conn_drain(c, HTTP_AFTER_LINGER);
 	if (!c->dispatching)
 		conn_process(c);
+}
+
+void http_respond_json(struct http_exchange *x, int status, cJSON *v)
+{
+	char *text = v ? cJSON_PrintUnformatted(v) : NULL;
+
+	cJSON_Delete(v);
+	if (!text) {
+		http_respond_error(x, 500, "internal", "out of memory");
+		return;
+	}
+	http_respond(x, status, "application/json", text, strlen(text));
+	cJSON_free(text);
 }
 
 void http_respond_error(struct http_exchange *x, int status,

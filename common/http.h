@@ -72,6 +72,13 @@ int http_add_header(struct http_exchange *x, const char *name,
 void http_respond(struct http_exchange *x, int status,
 		  const char *content_type, const void *body, size_t len);
 
+/* Sends the JSON text of v (a cJSON value, consumed; NULL counts as out
+ * of memory) as application/json with status, or a 500 error when it
+ * cannot be printed. */
+struct cJSON;
+void http_respond_json(struct http_exchange *x, int status,
+		       struct cJSON *v);
+
 /* Sends {"error": {"code": code, "message": message}} with status. */
 void http_respond_error(struct http_exchange *x, int status,
 			const char *code, const char *message);

@@ -35,20 +35,6 @@ struct api_route {
 		       const struct http_request *req);
 };
 
-/* Sends a cJSON value (consumed) as the body. */
-static void api_send_json(struct http_exchange *x, int status, cJSON *v)
-{
-	char *text = v ? cJSON_PrintUnformatted(v) : NULL;
-
-	cJSON_Delete(v);
-	if (!text) {
-		http_respond_error(x, 500, "internal", "out of memory");
-		return;
-	}
-	http_respond(x, status, "application/json", text, strlen(text));
-	cJSON_free(text);
-}
-
 static void api_healthz(struct api_ctx *api, struct http_exchange *x,
 			const struct http_request *req)
 {
@@ -72,7 +58,7 @@ static void api_healthz(struct api_ctx *api, struct http_exchange *x,
 		cJSON_Delete(o);
 		o = NULL;
 	}
-	api_send_json(x, 200, o);
+	http_respond_json(x, 200, o);
 }
 
 static void api_catalog(struct api_ctx *api, struct http_exchange *x,
@@ -198,7 +184,7 @@ static void api_users(struct api_ctx *api, struct http_exchange *x,
 				   "the users cannot be read");
 		return;
 	}
-	api_send_json(x, 200, list);
+	http_respond_json(x, 200, list);
 }
 
 /* 1 when every user and group a new assignment names ("group": id,
@@ -268,7 +254,7 @@ static void api_coll_list(struct api_ctx *api, struct http_exchange *x,
 		http_respond_error(x, 500, "internal", msg);
 		return;
 	}
-	api_send_json(x, 200, list);
+	http_respond_json(x, 200, list);
 }
 
 /* For a manager: 0 when the new item is within scope, else -1 after
@@ -338,7 +324,7 @@ static void api_coll_create(struct api_ctx *api, struct http_exchange *x,
 	log_info("msg=\"%s created\" tenant=%s req=%llu id=%lld by=%lld",
 		 c->name, api->tenant, (unsigned long long)req->id,
 		 (long long)id, (long long)me.id);
-	api_send_json(x, 201, made);
+	http_respond_json(x, 201, made);
 }
 
 static void api_groups(struct api_ctx *api, struct http_exchange *x,
@@ -438,7 +424,7 @@ static void api_my_course(struct api_ctx *api, struct http_exchange *x,
 				   "the course cannot be read");
 		return;
 	}
-	api_send_json(x, 200, course);
+	http_respond_json(x, 200, course);
 }
 
 /* One path may appear more than once, with different methods. */

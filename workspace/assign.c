@@ -716,7 +716,7 @@ static void assign_patch(struct api_ctx *api, struct http_exchange *x,
 	log_info("msg=\"assignment changed\" tenant=%s req=%llu id=%lld "
 		 "by=%lld", api->tenant, (unsigned long long)req->id,
 		 (long long)id, (long long)me.id);
-	auth_send_json(x, 200, a);
+	http_respond_json(x, 200, a);
 }
 
 static void assign_del(struct api_ctx *api, struct http_exchange *x,

@@ -46,19 +46,6 @@ struct auth_identity {
 	char csrf[PEOPLE_SECRET_LEN + 1];
 };
 
-void auth_send_json(struct http_exchange *x, int status, cJSON *v)
-{
-	char *text = v ? cJSON_PrintUnformatted(v) : NULL;
-
-	cJSON_Delete(v);
-	if (!text) {
-		http_respond_error(x, 500, "internal", "out of memory");
-		return;
-	}
-	http_respond(x, status, "application/json", text, strlen(text));
-	cJSON_free(text);
-}
-
 static void auth_unauthorized(struct http_exchange *x, const char *message)
 {
 	http_add_header(x, "WWW-Authenticate", "Bearer");
@@ -283,7 +270,7 @@ static void auth_login_finish(struct auth_login_work *w)
 	auth_set_cookie(x, id);
 	log_info("msg=\"login\" user=%lld req=%llu", (long long)w->user.id,
 		 (unsigned long long)req_id);
-	auth_send_json(x, 200, auth_login_body(&w->user, csrf));
+	http_respond_json(x, 200, auth_login_body(&w->user, csrf));
 out:
 	explicit_bzero(id, sizeof(id));
 	explicit_bzero(csrf, sizeof(csrf));
@@ -596,7 +583,7 @@ void auth_logout(struct api_ctx *api, struct http_exchange *x,
 			AUTH_COOKIE "=; Max-Age=0" AUTH_COOKIE_ATTRS);
 	log_info("msg=\"logout\" user=%lld req=%llu", (long long)user.id,
 		 (unsigned long long)req->id);
-	auth_send_json(x, 200, cJSON_CreateObject());
+	http_respond_json(x, 200, cJSON_CreateObject());
 out:
 	explicit_bzero(&id, sizeof(id));
 }
@@ -618,7 +605,7 @@ void auth_session(struct api_ctx *api, struct http_exchange *x,
 		goto out;
 	}
 	http_add_header(x, "Cache-Control", "no-store");
-	auth_send_json(x, 200, body);
+	http_respond_json(x, 200, body);
 out:
 	explicit_bzero(&id, sizeof(id));
 }
@@ -705,7 +692,7 @@ static void auth_profile_apply(struct auth_profile_work *w)
 	log_info("msg=\"profile changed\" user=%lld password=%s req=%llu",
 		 (long long)w->user.id, p.password_hash ? "new" : "kept",
 		 (unsigned long long)w->pw.req_id);
-	auth_send_json(w->pw.x, 200, user);
+	http_respond_json(w->pw.x, 200, user);
 }
 
 static void auth_profile_free(struct auth_profile_work *w)
@@ -833,7 +820,7 @@ static void auth_link_finish(struct auth_link_work *w)
 	auth_set_cookie(x, id);
 	log_info("msg=\"password set by link\" user=%lld req=%llu",
 		 (long long)user_id, (unsigned long long)w->pw.req_id);
-	auth_send_json(x, 200, auth_user_body(api, user_id, csrf));
+	http_respond_json(x, 200, auth_user_body(api, user_id, csrf));
 out:
 	explicit_bzero(id, sizeof(id));
 	explicit_bzero(csrf, sizeof(csrf));
@@ -975,5 +962,5 @@ void auth_reset_request(struct api_ctx *api, struct http_exchange *x,
 	/* the same answer whether the email is known or not */
 	log_info("msg=\"password reset asked for\" req=%llu",
 		 (unsigned long long)req->id);
-	auth_send_json(x, 202, cJSON_CreateObject());
+	http_respond_json(x, 202, cJSON_CreateObject());
 }

@@ -106,7 +106,4 @@ int auth_password_take(cJSON *v, struct auth_password_work *w);
 /* The message of the 400 for a password auth_password_take refused. */
 #define AUTH_PASSWORD_RULE "the password must be a string of 8 to 1024 bytes"
 
-/* Sends a cJSON value (consumed) as the body with status. */
-void auth_send_json(struct http_exchange *x, int status, cJSON *v);
-
 #endif

@@ -9,6 +9,7 @@
 #include "common/crypto.h"
 #include "common/db.h"
 #include "common/log.h"
+#include "common/utf8.h"
 #include "workspace/auth.h"
 #include "workspace/store.h"
 #include "workspace/web.h"
@@ -43,37 +44,6 @@ int brand_color_valid(const char *s)
 	return 1;
 }
 
-/* The length of the UTF-8 sequence at p (n bytes left), or 0 when it is
- * not a well-formed one (overlong forms, surrogates and values past
- * U+10FFFF included). */
-static size_t brand_utf8_len(const unsigned char *p, size_t n)
-{
-	size_t len;
-	unsigned cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		len = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
 /* 1 when s (n bytes) is UTF-8 without NUL and, when text_line is set,
  * without any control character. */
 static int brand_utf8_valid(const char *s, size_t n, int text_line)
@@ -85,7 +55,7 @@ static int brand_utf8_valid(const char *s, size_t n, int text_line)
 		if (!p[i] || p[i] == 0x7f ||
 		    (text_line && p[i] < 0x20))
 			return 0;
-		if (!(len = brand_utf8_len(p + i, n - i)))
+		if (!(len = utf8_seq_len(p + i, n - i)))
 			return 0;
 		i += len;
 	}
@@ -342,19 +312,6 @@ int brand_json(sqlite3 *db, const char *tenant, cJSON **out)
 
 /* ---- routes ---- */
 
-static void brand_send_json(struct http_exchange *x, int status, cJSON *v)
-{
-	char *text = v ? cJSON_PrintUnformatted(v) : NULL;
-
-	cJSON_Delete(v);
-	if (!text) {
-		http_respond_error(x, 500, "internal", "out of memory");
-		return;
-	}
-	http_respond(x, status, "application/json", text, strlen(text));
-	cJSON_free(text);
-}
-
 static void brand_internal(struct api_ctx *api, struct http_exchange *x,
 			   const struct http_request *req, const char *what,
 			   int rc)
@@ -377,7 +334,7 @@ static void brand_send_current(struct api_ctx *api, struct http_exchange *x,
 		brand_internal(api, x, req, "read", rc);
 		return;
 	}
-	brand_send_json(x, 200, o);
+	http_respond_json(x, 200, o);
 }
 
 /* Checks a text field: 1 when s may be stored. */

@@ -419,19 +419,6 @@ static int catalog_open_path(const char *path, char *out)
 	return ids_valid(out);
 }
 
-static void catalog_send(struct http_exchange *x, int status, cJSON *v)
-{
-	char *text = v ? cJSON_PrintUnformatted(v) : NULL;
-
-	cJSON_Delete(v);
-	if (!text) {
-		http_respond_error(x, 500, "internal", "out of memory");
-		return;
-	}
-	http_respond(x, status, "application/json", text, strlen(text));
-	cJSON_free(text);
-}
-
 static void catalog_put_open(struct api_ctx *api, struct http_exchange *x,
 			     const struct http_request *req, const char *id)
 {
@@ -463,7 +450,7 @@ static void catalog_put_open(struct api_ctx *api, struct http_exchange *x,
 			 "course=%s open=%d by=%lld", api->tenant,
 			 (unsigned long long)req->id, id, cJSON_IsTrue(open),
 			 (long long)me.id);
-		catalog_send(x, 200, cJSON_DetachItemFromArray(list, 0));
+		http_respond_json(x, 200, cJSON_DetachItemFromArray(list, 0));
 	}
 	cJSON_Delete(list);
 	cJSON_Delete(body);

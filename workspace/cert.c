@@ -488,19 +488,6 @@ static char *cert_title(const char *json, const char *language)
 
 /* ---- HTTP ---- */
 
-static void cert_send(struct http_exchange *x, int status, cJSON *v)
-{
-	char *text = v ? cJSON_PrintUnformatted(v) : NULL;
-
-	cJSON_Delete(v);
-	if (!text) {
-		http_respond_error(x, 500, "internal", "out of memory");
-		return;
-	}
-	http_respond(x, status, "application/json", text, strlen(text));
-	cJSON_free(text);
-}
-
 static void cert_internal(struct api_ctx *api, struct http_exchange *x,
 			  const struct http_request *req, int rc)
 {
@@ -613,7 +600,7 @@ static void cert_list(struct api_ctx *api, struct http_exchange *x,
 		cert_internal(api, x, req, rc);
 		return;
 	}
-	cert_send(x, 200, list);
+	http_respond_json(x, 200, list);
 }
 
 static int cert_reason(const struct http_request *req, char *out)
@@ -669,7 +656,7 @@ static void cert_revoke_answer(struct api_ctx *api, struct http_exchange *x,
 		cert_internal(api, x, req, rc);
 		return;
 	}
-	cert_send(x, 200, cJSON_DetachItemFromArray(list, 0));
+	http_respond_json(x, 200, cJSON_DetachItemFromArray(list, 0));
 	cJSON_Delete(list);
 }
 

@@ -902,19 +902,6 @@ static int groups_path_parse(const char *path, struct groups_path *out)
 	return p[-1] == '/' && (out->user = groups_path_id(&p)) && !*p;
 }
 
-static void groups_send_json(struct http_exchange *x, int status, cJSON *v)
-{
-	char *text = v ? cJSON_PrintUnformatted(v) : NULL;
-
-	cJSON_Delete(v);
-	if (!text) {
-		http_respond_error(x, 500, "internal", "out of memory");
-		return;
-	}
-	http_respond(x, status, "application/json", text, strlen(text));
-	cJSON_free(text);
-}
-
 /* Answers a failed call: 400 with why, 404, 409, or 500 (logged). */
 static void groups_send_error(struct api_ctx *api, struct http_exchange *x,
 			      const struct http_request *req, int rc,
@@ -989,7 +976,7 @@ static void groups_get(struct api_ctx *api, struct http_exchange *x,
 	if ((rc = groups_full_json(api->db, id, &g)))
 		groups_send_error(api, x, req, rc, "no such group");
 	else
-		groups_send_json(x, 200, g);
+		http_respond_json(x, 200, g);
 }
 
 static void groups_patch(struct api_ctx *api, struct http_exchange *x,
@@ -1017,7 +1004,7 @@ static void groups_patch(struct api_ctx *api, struct http_exchange *x,
 	log_info("msg=\"group changed\" tenant=%s req=%llu id=%lld by=%lld",
 		 api->tenant, (unsigned long long)req->id, (long long)id,
 		 (long long)me.id);
-	groups_send_json(x, 200, g);
+	http_respond_json(x, 200, g);
 }
 
 static void groups_del(struct api_ctx *api, struct http_exchange *x,
@@ -1049,7 +1036,7 @@ static void groups_members_get(struct api_ctx *api, struct http_exchange *x,
 	if ((rc = groups_members_json(api->db, id, &list)))
 		groups_send_error(api, x, req, rc, "no such group");
 	else
-		groups_send_json(x, 200, list);
+		http_respond_json(x, 200, list);
 }
 
 /* {"id", "email", "name", "from_rule": false} of a hand-added member. */
@@ -1095,7 +1082,7 @@ static void groups_members_post(struct api_ctx *api,
 			 (unsigned long long)req->id, (long long)id,
 			 (long long)user, (long long)me.id);
 		if (groups_member_json(api->db, user, &m) == 0) {
-			groups_send_json(x, rc == 1 ? 200 : 201, m);
+			http_respond_json(x, rc == 1 ? 200 : 201, m);
 			return;
 		}
 		rc = STORE_EDB;

@@ -11,6 +11,7 @@
 #include "common/db.h"
 #include "common/fs.h"
 #include "common/log.h"
+#include "common/utf8.h"
 #include "workspace/auth.h"
 #include "workspace/people.h"
 #include "workspace/store.h"
@@ -132,38 +133,7 @@ static const char *import_quote(const char *v, char *out)
  * or code points above U+10FFFF. */
 static int import_utf8_valid(const unsigned char *s, size_t n)
 {
-	size_t i = 0, k, need;
-	uint32_t cp;
-
-	while (i < n) {
-		if (s[i] == 0)
-			return 0;
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if (s[i] >= 0xc2 && s[i] <= 0xdf)
-			need = 1, cp = s[i] & 0x1f;
-		else if (s[i] >= 0xe0 && s[i] <= 0xef)
-			need = 2, cp = s[i] & 0x0f;
-		else if (s[i] >= 0xf0 && s[i] <= 0xf4)
-			need = 3, cp = s[i] & 0x07;
-		else
-			return 0;
-		if (n - i <= need)
-			return 0;
-		for (k = 1; k <= need; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if ((need == 2 && (cp < 0x800 ||
-				   (cp >= 0xd800 && cp <= 0xdfff))) ||
-		    (need == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-			return 0;
-		i += need + 1;
-	}
-	return 1;
+	return !memchr(s, 0, n) && utf8_valid((const char *)s, n);
 }
 
 /* 1 when the line is UTF-8 text that did not go through a lossy

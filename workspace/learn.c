@@ -1076,19 +1076,6 @@ static int learn_parse(const char *path, char *course, char *lesson,
 	return 1;
 }
 
-static void learn_send(struct http_exchange *x, int status, cJSON *v)
-{
-	char *text = v ? cJSON_PrintUnformatted(v) : NULL;
-
-	cJSON_Delete(v);
-	if (!text) {
-		http_respond_error(x, 500, "internal", "out of memory");
-		return;
-	}
-	http_respond(x, status, "application/json", text, strlen(text));
-	cJSON_free(text);
-}
-
 /* Enrolls user_id; *out the course as GET /api/v1/courses lists it. */
 static int learn_enroll(struct coursecache *cache, sqlite3 *db, int64_t user_id,
 			const char *course, int64_t now, int *created,
@@ -1206,7 +1193,7 @@ static void learn_write_done(void *arg, int rc)
 			out = NULL;
 		}
 	}
-	learn_send(w->x, 200, out);
+	http_respond_json(w->x, 200, out);
 	free(w);
 }
 
@@ -1266,7 +1253,7 @@ static void learn_answer(struct coursecache *cache, struct api_ctx *api,
 		log_info("msg=\"enrolled\" tenant=%s req=%llu course=%s "
 			 "user=%lld", api->tenant, (unsigned long long)req->id,
 			 course, (long long)me.id);
-	learn_send(x, act == LEARN_ENROLL && created ? 201 : 200, out);
+	http_respond_json(x, act == LEARN_ENROLL && created ? 201 : 200, out);
 }
 
 int learn_route(struct api_ctx *api, struct http_exchange *x,

@@ -10,6 +10,7 @@
 #include "common/crypto.h"
 #include "common/db.h"
 #include "common/log.h"
+#include "common/utf8.h"
 #include "workspace/settings.h"
 #include "workspace/store.h"
 
@@ -43,28 +44,9 @@ const char *mail_strerror(int code)
  * none (overlong forms, surrogates, values past U+10FFFF). */
 static size_t mail_utf8_len(const unsigned char *p)
 {
-	size_t len;
-	unsigned cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		len = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
+	/* p is NUL-terminated: a sequence cut by the NUL fails there (a NUL
+	 * is no continuation byte), so nothing past it is read */
+	return utf8_seq_len(p, 4);
 }
 
 /* 1 when s is UTF-8 without control characters (tab and line ends too,

@@ -96,7 +96,7 @@ static void people_api_send_user(struct api_ctx *api, struct http_exchange *x,
 	else if (rc)
 		people_api_internal(api, x, req_id, "user_read", rc);
 	else
-		auth_send_json(x, status, user);
+		http_respond_json(x, status, user);
 }
 
 /* ---- reading the bodies ---- */
@@ -471,7 +471,7 @@ static void people_api_link(struct api_ctx *api, struct http_exchange *x,
 	}
 	explicit_bzero(url, sizeof(url));
 	http_add_header(x, "Cache-Control", "no-store");
-	auth_send_json(x, 201, o);
+	http_respond_json(x, 201, o);
 }
 
 /* ---- routing ---- */

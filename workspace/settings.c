@@ -418,7 +418,7 @@ static void settings_send(struct api_ctx *api, struct http_exchange *x,
 		return;
 	}
 	http_add_header(x, "Cache-Control", "no-store");
-	auth_send_json(x, status, o);
+	http_respond_json(x, status, o);
 }
 
 static void settings_get_route(struct api_ctx *api, struct http_exchange *x,

@@ -40,12 +40,6 @@ int auth_require(struct api_ctx *api, struct http_exchange *x,
 	return -1;
 }
 
-void auth_send_json(struct http_exchange *x, int status, cJSON *v)
-{
-	(void)x, (void)status;
-	cJSON_Delete(v);
-	fail_msg("the routes are tested in tests/integration/mail.test.mjs");
-}
 
 /* Formats m into a fresh string (free it), asserting success. */
 static char *format_ok(const struct mail_message *m)
