@@ -170,20 +170,55 @@ static int cert_course_read(struct coursecache *cache, sqlite3 *db,
 	return rc;
 }
 
-/* 1 when a certificate is due: none issued since the latest completion
- * or passed attempt of user_id in course. */
-static int cert_due(sqlite3 *db, int64_t user_id, const char *course)
+static const char cert_sql_due[] =
+	"SELECT (SELECT max(t) FROM (SELECT max(completed_at) t FROM "
+	"lesson_completions WHERE user_id = ?1 AND course_id = ?2 UNION ALL "
+	"SELECT max(created_at) FROM quiz_attempts WHERE user_id = ?1 AND "
+	"course_id = ?2 AND passed)), (SELECT max(max(issued_at, "
+	"coalesce(revoked_at, 0))) FROM certificates WHERE user_id = ?1 AND "
+	"course_id = ?2)";
+
+static const char cert_sql_valid[] =
+	"SELECT count(*) FROM certificates WHERE user_id = ?1 AND "
+	"course_id = ?2 AND revoked_at IS NULL AND (expires_at IS NULL OR "
+	"expires_at > ?3)";
+
+/* 1 when the learner holds a valid certificate of the course (one
+ * indexed lookup), 0 when not, or a negative STORE_E* code. */
+static int cert_valid_held(struct coursecache *cache, sqlite3 *db,
+			   int64_t user_id, const char *course, int64_t now)
 {
-	sqlite3_stmt *st = db_prepare(
-		db, "SELECT (SELECT max(t) FROM (SELECT max(completed_at) t "
-		    "FROM lesson_completions WHERE user_id = ?1 AND "
-		    "course_id = ?2 UNION ALL SELECT max(created_at) FROM "
-		    "quiz_attempts WHERE user_id = ?1 AND course_id = ?2 AND "
-		    "passed)), (SELECT max(issued_at) FROM certificates "
-		    "WHERE user_id = ?1 AND course_id = ?2)");
+	sqlite3_stmt *st = cache ?
+		coursecache_stmt(cache, db, cert_sql_valid) : NULL;
 	int rc;
 
-	if (!st)
+	if (!st && !(st = db_prepare(db, cert_sql_valid)))
+		return STORE_EDB;
+	sqlite3_bind_int64(st, 1, user_id);
+	sqlite3_bind_text(st, 2, course, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now);
+	rc = sqlite3_step(st) == SQLITE_ROW ?
+		     sqlite3_column_int64(st, 0) > 0 :
+		     cert_fail(db, "cert_valid");
+	if (cache)
+		sqlite3_reset(st);
+	else
+		sqlite3_finalize(st);
+	return rc;
+}
+
+/* 1 when a certificate is due for a learner who holds no valid one:
+ * their latest completion or passed attempt in the course came after
+ * the last certificate was issued or revoked (a revoked or expired one
+ * is replaced only after the course is done again). */
+static int cert_due(struct coursecache *cache, sqlite3 *db,
+		    int64_t user_id, const char *course)
+{
+	sqlite3_stmt *st = cache ? coursecache_stmt(cache, db, cert_sql_due)
+				 : NULL;
+	int rc;
+
+	if (!st && !(st = db_prepare(db, cert_sql_due)))
 		return STORE_EDB;
 	sqlite3_bind_int64(st, 1, user_id);
 	sqlite3_bind_text(st, 2, course, -1, SQLITE_STATIC);
@@ -194,7 +229,10 @@ static int cert_due(sqlite3 *db, int64_t user_id, const char *course)
 	else
 		rc = sqlite3_column_int64(st, 0) >
 		     sqlite3_column_int64(st, 1);
-	sqlite3_finalize(st);
+	if (cache)
+		sqlite3_reset(st);
+	else
+		sqlite3_finalize(st);
 	return rc;
 }
 
@@ -287,7 +325,7 @@ static int cert_issue_txn(struct coursecache *cache, sqlite3 *db,
 			  const char *revision, int64_t now)
 {
 	struct cert_course cc;
-	int rc = cert_due(db, user_id, course);
+	int rc = cert_due(cache, db, user_id, course);
 
 	if (rc <= 0)
 		return rc;
@@ -304,7 +342,13 @@ int cert_issue_if_complete(sqlite3 *db, struct coursecache *cache,
 	char revision[IDS_REVISION_LEN + 1];
 	int own = sqlite3_get_autocommit(db), rc;
 
-	rc = cert_completed(cache, db, user_id, course, revision);
+	/* cheapest first: a valid certificate (a quiz passed again) ends
+	 * it at once, an incomplete course next */
+	rc = cert_valid_held(cache, db, user_id, course, now);
+	if (rc == 0)
+		rc = cert_completed(cache, db, user_id, course, revision);
+	else if (rc > 0)
+		rc = 0;
 	if (rc <= 0)
 		return rc;
 	if (own && db_begin(db))

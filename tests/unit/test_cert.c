@@ -391,6 +391,13 @@ static void test_issue_once_per_completion(void **state)
 			    "expired");
 	cJSON_Delete(l);
 
+	/* passing the quiz again while the certificate is valid issues
+	 * none, and does not count as doing the course again later */
+	pass_quiz(f, f->ann, "wissenstest", "quizzes/wissenstest.json",
+		  NOW + 45);
+	assert_int_equal(cert_issue_if_complete(f->db, f->cache, f->ann,
+						COURSE, NOW + 45), 0);
+
 	/* revoked: not replaced until the learner passes again */
 	assert_int_equal(cert_revoke(f->db, 1, "wrong person", NOW + 50), 0);
 	assert_int_equal(cert_revoke(f->db, 1, "again", NOW + 51),
