@@ -15,6 +15,7 @@
 #include "workspace/store.h"
 
 #include <cjson/cJSON.h>
+#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,35 +39,6 @@ static int settings_why(char *why, const char *text)
 	return SETTINGS_EVALUE;
 }
 
-/* The length of a host name or [IPv6] at s, 0 when there is none. */
-static size_t settings_host_len(const char *s)
-{
-	size_t n;
-
-	if (s[0] == '[') {
-		n = 1 + strspn(s + 1, "0123456789abcdefABCDEF:.");
-		return s[n] == ']' && n > 2 ? n + 1 : 0;
-	}
-	n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		   "0123456789.-");
-	return s[0] == '-' || s[0] == '.' ? 0 : n;
-}
-
-/* The length of ":PORT" at s (1 to 65535), 0 when there is none. */
-static size_t settings_port_len(const char *s)
-{
-	size_t n;
-	long port;
-
-	if (s[0] != ':')
-		return 0;
-	n = strspn(s + 1, "0123456789");
-	if (n < 1 || n > 5)
-		return 0;
-	port = strtol(s + 1, NULL, 10);
-	return port >= 1 && port <= 65535 ? n + 1 : 0;
-}
-
 /* 1 when s is printable ASCII without space, quotes or brackets. */
 static int settings_url_chars(const char *s)
 {
@@ -76,50 +48,95 @@ static int settings_url_chars(const char *s)
 	return 1;
 }
 
+/* What a URL setting may hold beyond a scheme of schemes (a NULL-ended
+ * list) and a host. */
+struct settings_url_rule {
+	const char *const *schemes;
+	int port_needed;
+	int path_is_host; /* smtp's optional "/EHLO-NAME": one segment */
+};
+
+/* 1 when libcurl's URL parser has part p of u. */
+static int settings_url_has(CURLU *u, CURLUPart p)
+{
+	char *v = NULL;
+	int has = curl_url_get(u, p, &v, 0) == CURLUE_OK;
+
+	curl_free(v);
+	return has;
+}
+
+/* 1 when u has no port, or one from 1 to 65535. */
+static int settings_url_port_ok(CURLU *u)
+{
+	char *port = NULL;
+	long n = 1;
+
+	if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK)
+		n = strtol(port, NULL, 10);
+	curl_free(port);
+	return n >= 1 && n <= 65535;
+}
+
+enum { SETTINGS_URL_OK, SETTINGS_URL_BAD, SETTINGS_URL_NO_PORT };
+
+/* Whether v is a URL the rule allows: parsed by libcurl, with one of the
+ * schemes, a host, a port (1 to 65535) where one is needed, and no user,
+ * password, query or fragment. */
+static int settings_url_check(const char *v,
+			      const struct settings_url_rule *r)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *path = NULL;
+	int ok = 0, rc = SETTINGS_URL_BAD;
+
+	if (!u || !settings_url_chars(v) ||
+	    curl_url_set(u, CURLUPART_URL, v, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK)
+		goto out;
+	for (size_t i = 0; r->schemes[i] && !ok; i++)
+		ok = !strcmp(scheme, r->schemes[i]);
+	ok = ok && settings_url_has(u, CURLUPART_HOST) &&
+	     !settings_url_has(u, CURLUPART_USER) &&
+	     !settings_url_has(u, CURLUPART_PASSWORD) &&
+	     !settings_url_has(u, CURLUPART_QUERY) &&
+	     !settings_url_has(u, CURLUPART_FRAGMENT) &&
+	     settings_url_port_ok(u) &&
+	     (!r->path_is_host || !strchr(path + (path[0] == '/'), '/'));
+	if (ok)
+		rc = !r->port_needed || settings_url_has(u, CURLUPART_PORT) ?
+			     SETTINGS_URL_OK : SETTINGS_URL_NO_PORT;
+out:
+	curl_free(scheme);
+	curl_free(path);
+	curl_url_cleanup(u);
+	return rc;
+}
+
 static int settings_check_smtp_url(const char *v, char *why)
 {
-	const char *p = v, *msg = "smtp.url must be smtp://HOST:PORT or "
-				  "smtps://HOST:PORT";
-	size_t n;
+	static const char *const schemes[] = { "smtp", "smtps", NULL };
+	static const struct settings_url_rule rule = { schemes, 1, 1 };
+	int rc = settings_url_check(v, &rule);
 
-	if (!strncmp(p, "smtp://", 7))
-		p += 7;
-	else if (!strncmp(p, "smtps://", 8))
-		p += 8;
-	else
-		return settings_why(why, msg);
-	if (!(n = settings_host_len(p)))
-		return settings_why(why, msg);
-	p += n;
-	if (!(n = settings_port_len(p)))
+	if (rc == SETTINGS_URL_NO_PORT)
 		return settings_why(why, "smtp.url needs a port, e.g. "
 				    "smtp://mail.example.com:587");
-	p += n;
-	if (*p == '/')
-		p += 1 + settings_host_len(p + 1);
-	if (*p)
-		return settings_why(why, msg);
+	if (rc)
+		return settings_why(why, "smtp.url must be smtp://HOST:PORT "
+				    "or smtps://HOST:PORT");
 	return 0;
 }
 
 static int settings_check_web_url(const char *v, char *why)
 {
-	const char *p = v, *msg = "web.url must be http://HOST[:PORT][/PATH]"
-				  " or https://...";
-	size_t n;
+	static const char *const schemes[] = { "http", "https", NULL };
+	static const struct settings_url_rule rule = { schemes, 0, 0 };
 
-	if (!strncmp(p, "http://", 7))
-		p += 7;
-	else if (!strncmp(p, "https://", 8))
-		p += 8;
-	else
-		return settings_why(why, msg);
-	if (!(n = settings_host_len(p)))
-		return settings_why(why, msg);
-	p += n;
-	p += settings_port_len(p);
-	if ((*p && *p != '/') || !settings_url_chars(p) || strchr(p, '#'))
-		return settings_why(why, msg);
+	if (settings_url_check(v, &rule))
+		return settings_why(why, "web.url must be "
+				    "http://HOST[:PORT][/PATH] or https://...");
 	return 0;
 }
 
