@@ -12,7 +12,9 @@
 #include "workspace/auth.h"
 #include "workspace/brand.h"
 #include "workspace/cert.h"
+#include "workspace/certtpl.h"
 #include "workspace/catalog.h"
+#include "workspace/compliance.h"
 #include "workspace/groups.h"
 #include "workspace/import.h"
 #include "workspace/learn.h"
@@ -21,6 +23,7 @@
 #include "workspace/settings.h"
 #include "workspace/scope.h"
 #include "workspace/store.h"
+#include "workspace/template.h"
 #include "workspace/web.h"
 
 #include <cjson/cJSON.h>
@@ -452,7 +455,8 @@ static const struct api_route api_routes[] = {
 static const api_route_fn api_subtrees[] = {
 	import_route, people_route,   groups_route, assign_route,
 	catalog_route, media_route,   learn_route,  brand_route,
-	settings_route, cert_route,   web_route,
+	settings_route, cert_route,   compliance_route, template_route,
+	certtpl_route, web_route,
 };
 
 #define API_NSUBTREES (sizeof(api_subtrees) / sizeof(api_subtrees[0]))

@@ -7,7 +7,8 @@
  * session, the users, groups and assignments collections, my courses)
  * and hands every other path to the modules' own routers in turn
  * (api_route_fn): import, people, groups, assign, catalog, media, learn,
- * brand, settings, certificates and web. Unknown paths get 404, a known
+ * brand, settings, certificates, compliance, mail and certificate
+ * templates, and web. Unknown paths get 404, a known
  * path with another method 405 (with an Allow header); errors are
  * {"error": {"code", "message"}}.
  * Handlers read workspace.db per request (through caches that notice

@@ -64,6 +64,41 @@ static int assign_is_id(const cJSON *v)
 	       (double)(int64_t)v->valuedouble == v->valuedouble;
 }
 
+/* The recurrence of an assignment body. */
+struct assign_recur {
+	int months_set; /* "recur_months" was given (a number or null) */
+	int months;	/* 0 for null */
+	int expiry_set; /* "recur_on_expiry" was given */
+	int on_expiry;
+};
+
+/* Reads "recur_months" (null or 1 to ASSIGN_RECUR_MAX) and
+ * "recur_on_expiry" (a boolean) of in: 0, or STORE_EINVAL with *why. */
+static int assign_recur_parse(const cJSON *in, struct assign_recur *r,
+			      const char **why)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(in, "recur_months");
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(in,
+							  "recur_on_expiry");
+
+	memset(r, 0, sizeof(*r));
+	if (m && !cJSON_IsNull(m) &&
+	    (!assign_is_id(m) || m->valuedouble > ASSIGN_RECUR_MAX)) {
+		*why = "recur_months must be null or a number of months "
+		       "from 1 to 120";
+		return STORE_EINVAL;
+	}
+	if (e && !cJSON_IsBool(e)) {
+		*why = "recur_on_expiry must be true or false";
+		return STORE_EINVAL;
+	}
+	r->months_set = m != NULL;
+	r->months = m && !cJSON_IsNull(m) ? (int)m->valuedouble : 0;
+	r->expiry_set = e != NULL;
+	r->on_expiry = cJSON_IsTrue(e);
+	return 0;
+}
+
 /* 0 when a row of sql (one parameter, text or integer) exists,
  * STORE_ENOTFOUND when not. */
 static int assign_exists(sqlite3 *db, const char *sql, const char *text,
@@ -145,25 +180,35 @@ static int assign_target(sqlite3 *db, const cJSON *in, int64_t *gid,
 
 /* ---- creating ---- */
 
-static int assign_insert(sqlite3 *db, const char *course, int64_t gid,
-			 int64_t uid, const char *due, int64_t now,
-			 int64_t *id)
+/* What a new assignment is. */
+struct assign_new {
+	const char *course;
+	const char *due;
+	struct assign_recur recur;
+};
+
+static int assign_insert(sqlite3 *db, const struct assign_new *a,
+			 int64_t gid, int64_t uid, int64_t now, int64_t *id)
 {
 	sqlite3_stmt *st;
 	int rc = 0;
 
 	st = db_prepare(db, "INSERT INTO assignments (course_id, group_id, "
-			    "user_id, due, created_at) "
-			    "VALUES (?1, ?2, ?3, ?4, ?5)");
+			    "user_id, due, created_at, recur_months, "
+			    "recur_on_expiry) "
+			    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
 	if (!st)
 		return STORE_EDB;
-	sqlite3_bind_text(st, 1, course, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, a->course, -1, SQLITE_STATIC);
 	if (gid)
 		sqlite3_bind_int64(st, 2, gid);
 	if (uid)
 		sqlite3_bind_int64(st, 3, uid);
-	sqlite3_bind_text(st, 4, due, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, a->due, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, now);
+	if (a->recur.months)
+		sqlite3_bind_int(st, 6, a->recur.months);
+	sqlite3_bind_int(st, 7, a->recur.on_expiry);
 	if (sqlite3_step(st) == SQLITE_DONE)
 		*id = sqlite3_last_insert_rowid(db);
 	else
@@ -173,15 +218,15 @@ static int assign_insert(sqlite3 *db, const char *course, int64_t gid,
 }
 
 /* Inside the transaction: the course, the target and the row. */
-static int assign_create(sqlite3 *db, const cJSON *in, const char *course,
-			 const char *due, int64_t now, int64_t *id,
+static int assign_create(sqlite3 *db, const cJSON *in,
+			 const struct assign_new *a, int64_t now, int64_t *id,
 			 const char **why)
 {
 	int64_t gid, uid;
 	int rc;
 
-	rc = assign_exists(db, "SELECT 1 FROM courses WHERE id = ?1", course,
-			   0);
+	rc = assign_exists(db, "SELECT 1 FROM courses WHERE id = ?1",
+			   a->course, 0);
 	if (rc == STORE_ENOTFOUND) {
 		*why = "course is not a course of this workspace";
 		return STORE_EINVAL;
@@ -189,7 +234,7 @@ static int assign_create(sqlite3 *db, const cJSON *in, const char *course,
 	if (!rc)
 		rc = assign_target(db, in, &gid, &uid, why);
 	if (!rc)
-		rc = assign_insert(db, course, gid, uid, due, now, id);
+		rc = assign_insert(db, a, gid, uid, now, id);
 	return rc;
 }
 
@@ -198,6 +243,7 @@ int assign_add_json(sqlite3 *db, const cJSON *in, int64_t now, int64_t *id,
 {
 	const cJSON *course = cJSON_GetObjectItemCaseSensitive(in, "course");
 	const cJSON *due = cJSON_GetObjectItemCaseSensitive(in, "due");
+	struct assign_new a;
 	int rc;
 
 	*why = "the assignment cannot be stored";
@@ -213,10 +259,13 @@ int assign_add_json(sqlite3 *db, const cJSON *in, int64_t now, int64_t *id,
 		*why = "due must be a date YYYY-MM-DD";
 		return STORE_EINVAL;
 	}
+	if (assign_recur_parse(in, &a.recur, why))
+		return STORE_EINVAL;
+	a.course = course->valuestring;
+	a.due = due->valuestring;
 	if (db_begin(db))
 		return STORE_EDB;
-	rc = assign_create(db, in, course->valuestring, due->valuestring, now,
-			   id, why);
+	rc = assign_create(db, in, &a, now, id, why);
 	if (!rc && db_commit(db))
 		rc = STORE_EDB;
 	if (rc)
@@ -246,28 +295,64 @@ static int assign_change_row(sqlite3 *db, const char *sql, int64_t id,
 	return sqlite3_changes(db) ? 0 : STORE_ENOTFOUND;
 }
 
+/* 1 when every member of in is one PATCH may change. */
+static int assign_patch_members(const cJSON *in)
+{
+	static const char *const names[] = { "due", "recur_months",
+					     "recur_on_expiry" };
+	const cJSON *v;
+	size_t i;
+
+	cJSON_ArrayForEach(v, in) {
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (!strcmp(v->string, names[i]))
+				break;
+		if (i == sizeof(names) / sizeof(names[0]))
+			return 0;
+	}
+	return 1;
+}
+
 int assign_update_json(sqlite3 *db, int64_t id, const cJSON *in,
 		       const char **why)
 {
 	const cJSON *due = cJSON_GetObjectItemCaseSensitive(in, "due");
-	const cJSON *v;
+	struct assign_recur r;
+	sqlite3_stmt *st;
+	int step;
 
 	*why = "the body must be a JSON object";
 	if (!cJSON_IsObject(in))
 		return STORE_EINVAL;
-	cJSON_ArrayForEach(v, in) {
-		if (strcmp(v->string, "due")) {
-			*why = "only due can be changed";
-			return STORE_EINVAL;
-		}
-	}
-	*why = "due must be a date YYYY-MM-DD";
-	if (!cJSON_IsString(due) || !assign_date_valid(due->valuestring))
+	*why = "only due, recur_months and recur_on_expiry can be changed";
+	if (!in->child || !assign_patch_members(in))
 		return STORE_EINVAL;
+	*why = "due must be a date YYYY-MM-DD";
+	if (due && (!cJSON_IsString(due) ||
+		    !assign_date_valid(due->valuestring)))
+		return STORE_EINVAL;
+	if (assign_recur_parse(in, &r, why))
+		return STORE_EINVAL;
+	st = db_prepare(db, "UPDATE assignments SET due = coalesce(?2, due), "
+			    "recur_months = CASE WHEN ?3 THEN ?4 ELSE "
+			    "recur_months END, recur_on_expiry = CASE WHEN ?5 "
+			    "THEN ?6 ELSE recur_on_expiry END WHERE id = ?1");
+	if (!st)
+		return STORE_EDB;
+	sqlite3_bind_int64(st, 1, id);
+	if (due)
+		sqlite3_bind_text(st, 2, due->valuestring, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, r.months_set);
+	if (r.months)
+		sqlite3_bind_int(st, 4, r.months);
+	sqlite3_bind_int(st, 5, r.expiry_set);
+	sqlite3_bind_int(st, 6, r.on_expiry);
+	step = sqlite3_step(st);
+	sqlite3_finalize(st);
 	*why = "no such assignment";
-	return assign_change_row(db, "UPDATE assignments SET due = ?2 "
-				     "WHERE id = ?1", id, due->valuestring,
-				 "assign_update");
+	if (step != SQLITE_DONE)
+		return assign_fail(db, "assign_update");
+	return sqlite3_changes(db) ? 0 : STORE_ENOTFOUND;
 }
 
 int assign_delete(sqlite3 *db, int64_t id)
@@ -278,8 +363,9 @@ int assign_delete(sqlite3 *db, int64_t id)
 
 /* ---- reading ---- */
 
-#define ASSIGN_COLUMNS \
-	"SELECT id, course_id, group_id, user_id, due FROM assignments "
+#define ASSIGN_COLUMNS                                            \
+	"SELECT id, course_id, group_id, user_id, due, recur_months, " \
+	"recur_on_expiry FROM assignments "
 
 /* A column that may be NULL as a number or null. */
 static int assign_add_ref(cJSON *o, const char *name, sqlite3_stmt *st,
@@ -301,7 +387,10 @@ static cJSON *assign_row_json(sqlite3_stmt *st)
 	    !cJSON_AddStringToObject(o, "course", db_text(st, 1)) ||
 	    !assign_add_ref(o, "group", st, 2) ||
 	    !assign_add_ref(o, "user", st, 3) ||
-	    !cJSON_AddStringToObject(o, "due", db_text(st, 4))) {
+	    !cJSON_AddStringToObject(o, "due", db_text(st, 4)) ||
+	    !assign_add_ref(o, "recur_months", st, 5) ||
+	    !cJSON_AddBoolToObject(o, "recur_on_expiry",
+				   sqlite3_column_int(st, 6))) {
 		cJSON_Delete(o);
 		return NULL;
 	}

@@ -23,20 +23,26 @@
 /* 1 when s is a calendar date "YYYY-MM-DD" (years 1000 to 9999). */
 int assign_date_valid(const char *s);
 
+#define ASSIGN_RECUR_MAX 120 /* months between rounds, at most */
+
 /* Creates an assignment from {"course": id, "group": id} or {"course":
- * id, "user": id or email}, with "due": "YYYY-MM-DD". *id receives the
- * new id. STORE_EINVAL for bad input (an unknown course, group or user,
+ * id, "user": id or email}, with "due": "YYYY-MM-DD" and optionally its
+ * recurrence (workspace/compliance.h): "recur_months": N (1 to
+ * ASSIGN_RECUR_MAX, or null) and "recur_on_expiry": bool. *id receives
+ * the new id. STORE_EINVAL for bad input (an unknown course, group or user,
  * both or neither of group and user, a bad date) with a message for the
  * client in *why (static); nothing is stored then. */
 int assign_add_json(sqlite3 *db, const cJSON *in, int64_t now, int64_t *id,
 		    const char **why);
 
 /* The assignment as {"id", "course", "group": id or null, "user": id or
- * null, "due"}; STORE_ENOTFOUND when there is none. */
+ * null, "due", "recur_months": N or null, "recur_on_expiry": bool};
+ * STORE_ENOTFOUND when there is none. */
 int assign_get_json(sqlite3 *db, int64_t id, cJSON **out);
 
-/* Changes the due date of assignment id from {"due": "YYYY-MM-DD"}, the
- * only field allowed. STORE_EINVAL for another body, with a message for
+/* Changes assignment id from {"due": "YYYY-MM-DD", "recur_months",
+ * "recur_on_expiry"} (each optional, as for creating; no other field is
+ * allowed). STORE_EINVAL for another body, with a message for
  * the client in *why (static); STORE_ENOTFOUND when there is no such
  * assignment. Nothing changes on an error. */
 int assign_update_json(sqlite3 *db, int64_t id, const cJSON *in,
@@ -70,8 +76,13 @@ int assign_courses_json(sqlite3 *db, int64_t user_id, cJSON **out);
 
 /* The query of assign_courses_json: user ?1, and course ?2 or NULL for
  * all; for a caller that keeps the statement prepared. */
+/* The due date is the current round's (workspace/compliance.h) when
+ * one followed the first, else the earliest of the assignments. */
 #define ASSIGN_COURSES_SQL                                                \
-	"SELECT c.id, c.title, c.revision, min(x.due), max(x.enrolled) "   \
+	"SELECT c.id, c.title, c.revision, coalesce((SELECT r.due FROM "   \
+	"training_rounds r WHERE r.user_id = ?1 AND r.course_id = c.id "    \
+	"ORDER BY r.opened_at DESC, r.id DESC LIMIT 1), min(x.due)), "      \
+	"max(x.enrolled) "                                                  \
 	"FROM courses c JOIN (SELECT course_id, due, enrolled "             \
 	ASSIGN_OF_USER ") x ON x.course_id = c.id "                         \
 	"WHERE ?2 IS NULL OR c.id = ?2 GROUP BY c.id ORDER BY c.id"
@@ -109,8 +120,8 @@ int assign_user_has_st(sqlite3 *db, sqlite3_stmt *st, int64_t user_id,
 int assign_enroll(sqlite3 *db, int64_t user_id, const char *course_id,
 		  int64_t now, int *created);
 
-/* Answers req when its path is /api/v1/assignments/{id}: PATCH {"due"}
- * -> 200 the assignment, DELETE -> 204, for admins, and for managers
+/* Answers req when its path is /api/v1/assignments/{id}: PATCH {"due",
+ * "recur_months", "recur_on_expiry"} -> 200 the assignment, DELETE -> 204, for admins, and for managers
  * when the assignment's group or user is in their scope
  * (workspace/scope.h); see api_route_fn in workspace/api.h. */
 int assign_route(struct api_ctx *api, struct http_exchange *x,

@@ -16,6 +16,7 @@
 #include "workspace/auth.h"
 #include "workspace/brand.h"
 #include "workspace/certpdf.h"
+#include "workspace/certtpl.h"
 #include "workspace/coursecache.h"
 #include "workspace/learn.h"
 #include "workspace/people.h"
@@ -178,10 +179,17 @@ static const char cert_sql_due[] =
 	"coalesce(revoked_at, 0))) FROM certificates WHERE user_id = ?1 AND "
 	"course_id = ?2)";
 
+/* Valid, issued in the learner's current round (compliance.h) and on a
+ * revision no later version retrained. */
 static const char cert_sql_valid[] =
-	"SELECT count(*) FROM certificates WHERE user_id = ?1 AND "
+	"SELECT count(*) FROM certificates c WHERE user_id = ?1 AND "
 	"course_id = ?2 AND revoked_at IS NULL AND (expires_at IS NULL OR "
-	"expires_at > ?3)";
+	"expires_at > ?3) AND issued_at >= coalesce((SELECT "
+	"max(progress_from) FROM training_rounds WHERE user_id = ?1 AND "
+	"course_id = ?2), 0) AND coalesce((SELECT v.seq FROM "
+	"course_versions v WHERE v.course_id = ?2 AND v.revision = "
+	"c.revision), 0) >= coalesce((SELECT max(seq) FROM course_versions "
+	"WHERE course_id = ?2 AND retrain = 1 AND seq > 1), 0)";
 
 /* 1 when the learner holds a valid certificate of the course (one
  * indexed lookup), 0 when not, or a negative STORE_E* code. */
@@ -751,6 +759,7 @@ struct cert_job {
 	char revision[IDS_REVISION_LEN + 1];
 	char url[CERT_URL_MAX];
 	uint8_t *logo;
+	struct certtpl tpl; /* the tenant's wording and signature */
 	struct buf pdf;
 	int rc;
 };
@@ -759,6 +768,7 @@ static void cert_job_free(struct cert_job *j)
 {
 	free(j->course);
 	free(j->logo);
+	certtpl_release(&j->tpl);
 	buf_release(&j->pdf);
 	free(j);
 }
@@ -852,6 +862,13 @@ static int cert_job_fill(struct api_ctx *api, struct cert_job *j,
 		.expires = sqlite3_column_int64(st, CERT_C_EXPIRES),
 		.verify_url = j->url, .language = j->language,
 	};
+	if ((rc = certtpl_load(api->db, j->language, &j->tpl)))
+		return rc == CERTTPL_ENOMEM ? STORE_ENOMEM : STORE_EDB;
+	j->in.title = j->tpl.text[CERTPDF_TITLE];
+	j->in.body = j->tpl.text[CERTPDF_BODY];
+	j->in.signer = j->tpl.text[CERTPDF_SIGNER];
+	j->in.signature = j->tpl.signature;
+	j->in.signature_len = j->tpl.signature_len;
 	return cert_logo(api->db, j);
 }
 

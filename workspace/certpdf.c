@@ -2,11 +2,14 @@
  * Drawing a certificate (workspace/certpdf.h): a cairo PDF surface that
  * writes into a buffer, text laid out by pango, the logo read from PNG
  * bytes in memory and the QR code's modules drawn as filled squares.
+ * The texts are templates (workspace/template.c) filled in here, the
+ * body's values set bold with pango markup (values and text escaped).
  * Lengths are in PDF points (1/72 inch); A4 landscape is 842 x 595.
  */
 #include "workspace/certpdf.h"
 
 #include "common/log.h"
+#include "workspace/template.h"
 
 #include <cairo-pdf.h>
 #include <cairo.h>
@@ -22,30 +25,50 @@
 #define CERTPDF_MARGIN 56.0
 #define CERTPDF_QR 116.0   /* side of the QR code with its quiet zone */
 #define CERTPDF_FONT "DejaVu Sans"
+#define CERTPDF_TOP 128.0	/* where the title starts */
+#define CERTPDF_SIGN_Y 388.0	/* the top of the signature block */
+#define CERTPDF_SIGN_W 240.0	/* its width, from the left margin */
+#define CERTPDF_TEXT_END 470.0	/* where the body ends without one */
 
-/* The wording in one language. */
+/* The fixed wording in one language; the title and the body are
+ * templates (certpdf_default_text()). */
 struct certpdf_words {
-	const char *title, *certify, *completed, *issued, *valid_until,
-		*no_expiry, *number, *revision, *verify;
+	const char *issued, *valid_until, *no_expiry, *number, *revision,
+		*verify;
 };
 
 static const struct certpdf_words certpdf_de = {
-	"Zertifikat", "Hiermit wird bestätigt, dass",
-	"die folgende Schulung erfolgreich abgeschlossen hat:",
 	"Ausgestellt am", "gültig bis", "ohne Ablaufdatum",
 	"Zertifikat-Nr.", "Kursversion", "Echtheit prüfen:",
 };
 
 static const struct certpdf_words certpdf_en = {
-	"Certificate", "This is to certify that",
-	"has successfully completed the training",
 	"Issued on", "valid until", "does not expire",
 	"Certificate no.", "Course revision", "Verify at:",
 };
 
+static const char certpdf_body_de[] =
+	"Hiermit wird bestätigt, dass\n{{learner}}\n"
+	"die folgende Schulung erfolgreich abgeschlossen hat:\n{{course}}";
+static const char certpdf_body_en[] =
+	"This is to certify that\n{{learner}}\n"
+	"has successfully completed the training\n{{course}}";
+
 static int certpdf_english(const char *language)
 {
 	return language && !strcmp(language, "en");
+}
+
+const char *certpdf_default_text(enum certpdf_text text,
+				 const char *language)
+{
+	int en = certpdf_english(language);
+
+	switch (text) {
+	case CERTPDF_TITLE: return en ? "Certificate" : "Zertifikat";
+	case CERTPDF_BODY: return en ? certpdf_body_en : certpdf_body_de;
+	default: return "";
+	}
 }
 
 void certpdf_date(int64_t t, const char *language, char *out, size_t cap)
@@ -87,27 +110,53 @@ static cairo_status_t certpdf_write(void *arg, const unsigned char *data,
 					    CAIRO_STATUS_SUCCESS;
 }
 
-/* Text in the font desc ("DejaVu Sans Bold 30"), within width from x,
- * aligned; returns its height. */
-static double certpdf_text(cairo_t *cr, PangoContext *pc, const char *text,
-			   const char *desc, double x, double y, double width,
-			   PangoAlignment align)
+/* How a piece of text is set. */
+struct certpdf_style {
+	const char *desc; /* the font, "DejaVu Sans Bold 30" */
+	PangoAlignment align;
+	int markup; /* text is pango markup */
+	int draw;   /* 0: only measure */
+};
+
+/* Text set in style within width from x; returns its height. */
+static double certpdf_set(cairo_t *cr, PangoContext *pc, const char *text,
+			  const struct certpdf_style *st, double x, double y,
+			  double width)
 {
 	PangoLayout *layout = pango_layout_new(pc);
-	PangoFontDescription *font = pango_font_description_from_string(desc);
+	PangoFontDescription *font =
+		pango_font_description_from_string(st->desc);
 	int w, h;
 
 	pango_layout_set_font_description(layout, font);
 	pango_font_description_free(font);
 	pango_layout_set_width(layout, (int)(width * PANGO_SCALE));
 	pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR);
-	pango_layout_set_alignment(layout, align);
-	pango_layout_set_text(layout, text ? text : "", -1);
-	cairo_move_to(cr, x, y);
-	pango_cairo_show_layout(cr, layout);
+	pango_layout_set_alignment(layout, st->align);
+	/* markup that pango refuses would draw nothing: then the text */
+	if (st->markup && pango_parse_markup(text, -1, 0, NULL, NULL, NULL,
+					     NULL))
+		pango_layout_set_markup(layout, text, -1);
+	else
+		pango_layout_set_text(layout, text ? text : "", -1);
+	if (st->draw) {
+		cairo_move_to(cr, x, y);
+		pango_cairo_show_layout(cr, layout);
+	}
 	pango_layout_get_size(layout, &w, &h);
 	g_object_unref(layout);
 	return (double)h / PANGO_SCALE;
+}
+
+/* Text in the font desc, within width from x, aligned; returns its
+ * height. */
+static double certpdf_text(cairo_t *cr, PangoContext *pc, const char *text,
+			   const char *desc, double x, double y, double width,
+			   PangoAlignment align)
+{
+	struct certpdf_style st = { desc, align, 0, 1 };
+
+	return certpdf_set(cr, pc, text, &st, x, y, width);
 }
 
 /* PNG bytes read from memory. */
@@ -134,21 +183,78 @@ static int certpdf_is_png(const uint8_t *p, size_t n)
 	return n > 8 && !memcmp(p, "\x89PNG\r\n\x1a\n", 8);
 }
 
-/* The logo scaled into the box at x, y of w x h, left-aligned; a logo
- * that is not PNG or does not decode is left out. */
-static void certpdf_logo(cairo_t *cr, const struct certpdf_input *in,
-			 double x, double y, double w, double h)
+/* The width and height of a PNG from its IHDR chunk: 0, or -1 when the
+ * first chunk is not one. */
+static int certpdf_png_size(const uint8_t *p, size_t n, uint32_t *w,
+			    uint32_t *h)
 {
-	struct certpdf_mem m = { in->logo, in->logo_len };
+	if (n < 24 || memcmp(p + 12, "IHDR", 4))
+		return -1;
+	*w = (uint32_t)p[16] << 24 | (uint32_t)p[17] << 16 |
+	     (uint32_t)p[18] << 8 | p[19];
+	*h = (uint32_t)p[20] << 24 | (uint32_t)p[21] << 16 |
+	     (uint32_t)p[22] << 8 | p[23];
+	return 0;
+}
+
+/* The image of a PNG that is not too large to decode, or NULL. */
+static cairo_surface_t *certpdf_png_decode(const uint8_t *p, size_t n)
+{
+	struct certpdf_mem m = { p, n };
+	cairo_surface_t *img;
+	uint32_t w, h;
+
+	if (!p || !certpdf_is_png(p, n) || certpdf_png_size(p, n, &w, &h) ||
+	    !w || !h || w > CERTPDF_IMAGE_SIDE_MAX ||
+	    h > CERTPDF_IMAGE_SIDE_MAX)
+		return NULL;
+	img = cairo_image_surface_create_from_png_stream(certpdf_read, &m);
+	if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS) {
+		cairo_surface_destroy(img);
+		return NULL;
+	}
+	return img;
+}
+
+int certpdf_png_check(const uint8_t *p, size_t n, char *why, size_t cap)
+{
+	cairo_surface_t *img;
+	uint32_t w, h;
+
+	if (!p || !certpdf_is_png(p, n)) {
+		snprintf(why, cap, "the file is not a PNG image");
+		return -1;
+	}
+	if (certpdf_png_size(p, n, &w, &h) || !w || !h) {
+		snprintf(why, cap, "the PNG image has no valid header");
+		return -1;
+	}
+	if (w > CERTPDF_IMAGE_SIDE_MAX || h > CERTPDF_IMAGE_SIDE_MAX) {
+		snprintf(why, cap, "the PNG image is larger than %d x %d "
+			 "pixels", CERTPDF_IMAGE_SIDE_MAX,
+			 CERTPDF_IMAGE_SIDE_MAX);
+		return -1;
+	}
+	if (!(img = certpdf_png_decode(p, n))) {
+		snprintf(why, cap, "the PNG image cannot be decoded");
+		return -1;
+	}
+	cairo_surface_destroy(img);
+	return 0;
+}
+
+/* The PNG p (n bytes) scaled into the box at x, y of w x h, left-aligned
+ * or centred; one that does not decode is left out. */
+static void certpdf_image(cairo_t *cr, const uint8_t *p, size_t n,
+			  double x, double y, double w, double h, int centre)
+{
 	cairo_surface_t *img;
 	double iw, ih, s;
 
-	if (!in->logo || !certpdf_is_png(in->logo, in->logo_len))
+	if (!p || !certpdf_is_png(p, n))
 		return;
-	img = cairo_image_surface_create_from_png_stream(certpdf_read, &m);
-	if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS) {
-		log_warn("msg=\"certificate logo unreadable\"");
-		cairo_surface_destroy(img);
+	if (!(img = certpdf_png_decode(p, n))) {
+		log_warn("msg=\"certificate image unreadable\"");
 		return;
 	}
 	iw = cairo_image_surface_get_width(img);
@@ -156,7 +262,8 @@ static void certpdf_logo(cairo_t *cr, const struct certpdf_input *in,
 	s = iw > 0 && ih > 0 ? (w / iw < h / ih ? w / iw : h / ih) : 0;
 	if (s > 0) {
 		cairo_save(cr);
-		cairo_translate(cr, x, y + (h - ih * s) / 2);
+		cairo_translate(cr, x + (centre ? (w - iw * s) / 2 : 0),
+				y + (h - ih * s) / 2);
 		cairo_scale(cr, s, s);
 		cairo_set_source_surface(cr, img, 0, 0);
 		cairo_paint(cr);
@@ -208,40 +315,223 @@ static void certpdf_frame(cairo_t *cr, const double rgb[3])
 	cairo_stroke(cr);
 }
 
-/* The middle: title, learner, course and dates. */
+/* The values of the placeholders, as text and as bold markup. */
+struct certpdf_values {
+	char issued[32], expires[48], revision[13];
+	struct template_var plain[CERTPDF_NPLACEHOLDERS];
+	struct template_var bold[CERTPDF_NPLACEHOLDERS];
+};
+
+static void certpdf_values_init(struct certpdf_values *v,
+				const struct certpdf_input *in,
+				const struct certpdf_words *t)
+{
+	static const char *const names[] = CERTPDF_PLACEHOLDERS;
+	const char *values[CERTPDF_NPLACEHOLDERS];
+
+	certpdf_date(in->issued, in->language, v->issued, sizeof(v->issued));
+	if (in->expires)
+		certpdf_date(in->expires, in->language, v->expires,
+			     sizeof(v->expires));
+	else
+		snprintf(v->expires, sizeof(v->expires), "%s", t->no_expiry);
+	snprintf(v->revision, sizeof(v->revision), "%.12s",
+		 in->revision ? in->revision : "");
+	values[0] = in->learner;
+	values[1] = in->course;
+	values[2] = v->issued;
+	values[3] = v->expires;
+	values[4] = in->number;
+	values[5] = in->academy;
+	values[6] = v->revision;
+	for (int i = 0; i < CERTPDF_NPLACEHOLDERS; i++) {
+		char *esc = g_markup_escape_text(values[i] ? values[i] : "",
+						 -1);
+
+		v->plain[i] = (struct template_var){ names[i], values[i] };
+		v->bold[i] = (struct template_var){
+			names[i], g_strdup_printf("<b>%s</b>", esc)
+		};
+		g_free(esc);
+	}
+}
+
+static void certpdf_values_release(struct certpdf_values *v)
+{
+	for (int i = 0; i < CERTPDF_NPLACEHOLDERS; i++)
+		g_free((char *)v->bold[i].value);
+}
+
+/* text rendered with vars into out (reset first); 0 or -1. */
+static int certpdf_fill(const char *text, const struct template_var *vars,
+			struct buf *out)
+{
+	buf_reset(out);
+	return template_render(text, vars, CERTPDF_NPLACEHOLDERS, out) ? -1 :
+									0;
+}
+
+/* The kind of a line of the body: 0 text, else a line that is a single
+ * placeholder: 1 the learner, 2 the course, 3 another. */
+static int certpdf_heading(const char *line)
+{
+	size_t n = strlen(line);
+
+	if (n < 5 || strncmp(line, "{{", 2) || strcmp(line + n - 2, "}}") ||
+	    strspn(line + 2, "abcdefghijklmnopqrstuvwxyz_") != n - 4)
+		return 0;
+	if (!strcmp(line, "{{learner}}"))
+		return 1;
+	return !strcmp(line, "{{course}}") ? 2 : 3;
+}
+
+/* What the body's lines are set with at scale. */
+struct certpdf_lines {
+	cairo_t *cr;
+	PangoContext *pc;
+	const struct certpdf_values *v;
+	const double *rgb;
+	double scale;
+	int draw;
+};
+
+/* One line of the body at y; returns the height it takes. */
+static double certpdf_line(const struct certpdf_lines *l, const char *line,
+			   double y, struct buf *text)
+{
+	static const double sizes[] = { 14, 26, 22, 16 };
+	static const double grey[] = { 0.2, 0.2, 0.2 }, black[] = { 0, 0, 0 };
+	int kind = certpdf_heading(line);
+	const double *c = kind == 2 ? l->rgb : kind ? black : grey;
+	struct certpdf_style st = { NULL, PANGO_ALIGN_CENTER, !kind, l->draw };
+	char desc[64], *esc;
+	int rc;
+
+	if (!*line)
+		return 10 * l->scale;
+	snprintf(desc, sizeof(desc), CERTPDF_FONT "%s %.1f",
+		 kind ? " Bold" : "", sizes[kind] * l->scale);
+	st.desc = desc;
+	if (kind) {
+		rc = certpdf_fill(line, l->v->plain, text);
+	} else {
+		esc = g_markup_escape_text(line, -1);
+		rc = certpdf_fill(esc, l->v->bold, text);
+		g_free(esc);
+	}
+	if (rc)
+		return 0;
+	cairo_set_source_rgb(l->cr, c[0], c[1], c[2]);
+	return certpdf_set(l->cr, l->pc, buf_cstr(text), &st, CERTPDF_MARGIN,
+			   y, CERTPDF_W - 2 * CERTPDF_MARGIN) +
+	       10 * l->scale;
+}
+
+/* The body's lines from y: their height, drawn when l->draw. */
+static double certpdf_lines(const struct certpdf_lines *l, const char *body,
+			    double y)
+{
+	struct buf line, text;
+	double h = 0;
+	size_t n;
+
+	buf_init(&line);
+	buf_init(&text);
+	for (const char *p = body; *p; p += n + (p[n] == '\n')) {
+		n = strcspn(p, "\n");
+		buf_reset(&line);
+		if (buf_append(&line, p, n))
+			break;
+		h += certpdf_line(l, buf_cstr(&line), y + h, &text);
+	}
+	buf_release(&line);
+	buf_release(&text);
+	return h + 8 * l->scale; /* 18 below the last line with its 10 */
+}
+
+/* The line of dates at y. */
+static void certpdf_dates(cairo_t *cr, PangoContext *pc,
+			  const struct certpdf_input *in,
+			  const struct certpdf_words *t,
+			  const struct certpdf_values *v, double y)
+{
+	char line[160];
+
+	snprintf(line, sizeof(line), "%s %s  ·  %s%s%s", t->issued,
+		 v->issued, in->expires ? t->valid_until : t->no_expiry,
+		 in->expires ? " " : "", in->expires ? v->expires : "");
+	cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+	certpdf_text(cr, pc, line, CERTPDF_FONT " 13", CERTPDF_MARGIN, y,
+		     CERTPDF_W - 2 * CERTPDF_MARGIN, PANGO_ALIGN_CENTER);
+}
+
+/* 1 when the certificate has a signature block. */
+static int certpdf_signed(const struct certpdf_input *in)
+{
+	return in->signature || (in->signer && *in->signer);
+}
+
+/* The middle: title, the body (smaller when it would not fit above the
+ * signature block or the foot) and the line of dates. */
 static void certpdf_body(cairo_t *cr, PangoContext *pc,
 			 const struct certpdf_input *in,
-			 const struct certpdf_words *t, const double rgb[3])
+			 const struct certpdf_words *t,
+			 const struct certpdf_values *v, const double rgb[3])
 {
-	double x = CERTPDF_MARGIN, w = CERTPDF_W - 2 * CERTPDF_MARGIN;
-	double y = 128;
-	char issued[32], expires[32], line[160];
+	const char *body = in->body ? in->body :
+				      certpdf_default_text(CERTPDF_BODY,
+							   in->language);
+	int dates = !template_uses(body, "issued") ||
+		    !template_uses(body, "expires");
+	double end = (certpdf_signed(in) ? CERTPDF_SIGN_Y : CERTPDF_TEXT_END)
+		     - (dates ? 24 : 0);
+	struct certpdf_lines l = { cr, pc, v, rgb, 1.0, 0 };
+	double y = CERTPDF_TOP, w = CERTPDF_W - 2 * CERTPDF_MARGIN;
+	struct buf title;
 
-	cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
-	y += certpdf_text(cr, pc, t->title, CERTPDF_FONT " Bold 34", x, y, w,
-			  PANGO_ALIGN_CENTER) + 18;
-	cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-	y += certpdf_text(cr, pc, t->certify, CERTPDF_FONT " 14", x, y, w,
-			  PANGO_ALIGN_CENTER) + 10;
-	cairo_set_source_rgb(cr, 0, 0, 0);
-	y += certpdf_text(cr, pc, in->learner, CERTPDF_FONT " Bold 26", x, y, w,
-			  PANGO_ALIGN_CENTER) + 10;
-	cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-	y += certpdf_text(cr, pc, t->completed, CERTPDF_FONT " 14", x, y, w,
-			  PANGO_ALIGN_CENTER) + 10;
-	cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
-	y += certpdf_text(cr, pc, in->course, CERTPDF_FONT " Bold 22", x, y, w,
-			  PANGO_ALIGN_CENTER) + 18;
-	certpdf_date(in->issued, in->language, issued, sizeof(issued));
-	if (in->expires)
-		certpdf_date(in->expires, in->language, expires,
-			     sizeof(expires));
-	snprintf(line, sizeof(line), "%s %s  ·  %s%s%s", t->issued, issued,
-		 in->expires ? t->valid_until : t->no_expiry,
-		 in->expires ? " " : "", in->expires ? expires : "");
-	cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-	certpdf_text(cr, pc, line, CERTPDF_FONT " 13", x, y, w,
-		     PANGO_ALIGN_CENTER);
+	buf_init(&title);
+	if (!certpdf_fill(in->title ? in->title :
+			  certpdf_default_text(CERTPDF_TITLE, in->language),
+			  v->plain, &title)) {
+		cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
+		y += certpdf_text(cr, pc, buf_cstr(&title),
+				  CERTPDF_FONT " Bold 34", CERTPDF_MARGIN, y,
+				  w, PANGO_ALIGN_CENTER) + 18;
+	}
+	buf_release(&title);
+	while (l.scale > 0.52 && y + certpdf_lines(&l, body, y) > end)
+		l.scale -= 0.05;
+	l.draw = 1;
+	y += certpdf_lines(&l, body, y);
+	if (dates)
+		certpdf_dates(cr, pc, in, t, v, y);
+}
+
+/* Above the foot at the left: the signature image, a line and the
+ * signer's name and role under it. */
+static void certpdf_signature(cairo_t *cr, PangoContext *pc,
+			      const struct certpdf_input *in,
+			      const struct certpdf_values *v)
+{
+	double x = CERTPDF_MARGIN, y = CERTPDF_SIGN_Y;
+	struct buf text;
+
+	if (!certpdf_signed(in))
+		return;
+	certpdf_image(cr, in->signature, in->signature_len, x, y,
+		      CERTPDF_SIGN_W, 52, 1);
+	cairo_set_source_rgb(cr, 0.4, 0.4, 0.4);
+	cairo_set_line_width(cr, 0.8);
+	cairo_move_to(cr, x, y + 56);
+	cairo_line_to(cr, x + CERTPDF_SIGN_W, y + 56);
+	cairo_stroke(cr);
+	buf_init(&text);
+	if (in->signer && !certpdf_fill(in->signer, v->plain, &text)) {
+		cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+		certpdf_text(cr, pc, buf_cstr(&text), CERTPDF_FONT " 10", x,
+			     y + 60, CERTPDF_SIGN_W, PANGO_ALIGN_CENTER);
+	}
+	buf_release(&text);
 }
 
 /* The foot: number and revision at the left, QR code and URL at the
@@ -275,17 +565,24 @@ static int certpdf_page(cairo_t *cr, PangoContext *pc,
 {
 	const struct certpdf_words *t =
 		certpdf_english(in->language) ? &certpdf_en : &certpdf_de;
+	struct certpdf_values v;
 	double rgb[3];
+	int rc;
 
 	certpdf_color(in->color, rgb);
 	certpdf_frame(cr, rgb);
-	certpdf_logo(cr, in, CERTPDF_MARGIN, 48, 160, 60);
+	certpdf_image(cr, in->logo, in->logo_len, CERTPDF_MARGIN, 48, 160, 60,
+		      0);
 	cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
 	certpdf_text(cr, pc, in->academy, CERTPDF_FONT " Bold 16",
 		     CERTPDF_W / 2, 64, CERTPDF_W / 2 - CERTPDF_MARGIN,
 		     PANGO_ALIGN_RIGHT);
-	certpdf_body(cr, pc, in, t, rgb);
-	return certpdf_foot(cr, pc, in, t);
+	certpdf_values_init(&v, in, t);
+	certpdf_body(cr, pc, in, t, &v, rgb);
+	certpdf_signature(cr, pc, in, &v);
+	rc = certpdf_foot(cr, pc, in, t);
+	certpdf_values_release(&v);
+	return rc;
 }
 
 int certpdf_render(const struct certpdf_input *in, struct buf *out)

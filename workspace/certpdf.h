@@ -6,6 +6,17 @@
  * certificate's number and revision, and a QR code (libqrencode) of the
  * public verification URL with the URL in text. German or English.
  *
+ * The wording is the tenant's (workspace/certtpl.c) or the built-in
+ * text: a title line, a body and a signer line under an optional
+ * signature image, each a template (workspace/template.h) with the
+ * placeholders CERTPDF_PLACEHOLDERS. The body is drawn line by line,
+ * centred: a line that is a single placeholder stands out as a heading
+ * (the learner's name large, the course in the academy's colour), in
+ * other lines the values are bold. Unless the body names both
+ * {{issued}} and {{expires}}, the line of dates follows it; the number,
+ * revision and QR code are always in the foot. A body too long for its
+ * space is drawn smaller.
+ *
  * certpdf_render() touches no shared state: it runs on the thread pool.
  */
 #ifndef LMS_WORKSPACE_CERTPDF_H
@@ -30,7 +41,37 @@ struct certpdf_input {
 	int64_t expires;	   /* unix seconds, 0 for never */
 	const char *verify_url;
 	const char *language;	   /* "de" or "en"; anything else: "de" */
+	const char *title;	   /* a template; NULL: the built-in one */
+	const char *body;	   /* a template; NULL: the built-in one */
+	const char *signer;	   /* a template; NULL or "": no line */
+	const uint8_t *signature;  /* a PNG drawn above the signer, or NULL */
+	size_t signature_len;
 };
+
+/* The placeholders the certificate's texts may hold. */
+#define CERTPDF_PLACEHOLDERS                                            \
+	{ "learner", "course", "issued", "expires", "number", "academy", \
+	  "revision" }
+#define CERTPDF_NPLACEHOLDERS 7
+
+/* The texts of a certificate. */
+enum certpdf_text {
+	CERTPDF_TITLE,
+	CERTPDF_BODY,
+	CERTPDF_SIGNER,
+};
+
+/* The built-in template of text in language ("en"; anything else
+ * German); static, never NULL ("" for the signer). */
+const char *certpdf_default_text(enum certpdf_text text,
+				 const char *language);
+
+#define CERTPDF_IMAGE_SIDE_MAX 4096 /* pixels of a signature's side */
+
+/* Checks that the n bytes at p are a PNG that cairo decodes, at most
+ * CERTPDF_IMAGE_SIDE_MAX pixels wide and high: 0, or -1 with the reason
+ * in why (cap bytes). Touches no shared state. */
+int certpdf_png_check(const uint8_t *p, size_t n, char *why, size_t cap);
 
 /* Formats the calendar day of t (UTC) as the language writes it:
  * "31.01.2027" (de) or "2027-01-31" (en), into out (at least 16). */

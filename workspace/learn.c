@@ -32,6 +32,12 @@
 
 #define LEARN_CHANGES_MAX 20 /* entries of "changes" */
 
+/* From when the completions of user u in course c count: the start of
+ * their current round (training_rounds, workspace/compliance.h). */
+#define LEARN_ROUND_FROM(u, c)                                          \
+	"coalesce((SELECT max(progress_from) FROM training_rounds WHERE " \
+	"user_id = " u " AND course_id = " c "), 0)"
+
 enum learn_stmt {
 	LEARN_ST_REVISION,
 	LEARN_ST_COMPLETIONS,
@@ -46,10 +52,14 @@ enum learn_stmt {
 
 static const char *const learn_sql[LEARN_ST_COUNT] = {
 	[LEARN_ST_REVISION] = "SELECT revision FROM courses WHERE id = ?1",
+	/* what was done before the learner's current round of a course
+	 * (workspace/compliance.h) does not count */
 	[LEARN_ST_COMPLETIONS] = "SELECT course_id, lesson_id, blob_id, "
-				 "revision FROM lesson_completions WHERE "
+				 "revision FROM lesson_completions l WHERE "
 				 "user_id = ?1 AND (?2 IS NULL OR course_id = "
-				 "?2) ORDER BY course_id",
+				 "?2) AND completed_at >= " LEARN_ROUND_FROM(
+					 "?1", "l.course_id") " ORDER BY "
+				 "course_id",
 	[LEARN_ST_COURSES] = ASSIGN_COURSES_SQL,
 	[LEARN_ST_BEGIN] = "BEGIN",
 	[LEARN_ST_COMMIT] = "COMMIT",
@@ -58,14 +68,16 @@ static const char *const learn_sql[LEARN_ST_COUNT] = {
 				"learn_user_generation WHERE user_id = ?1), "
 				"0)",
 	/* one row per lesson and blob: done again on another revision
-	 * (after a retraining, say), the row takes that revision */
+	 * (after a retraining, say) or in a new round, the row takes that
+	 * revision and time */
 	[LEARN_ST_COMPLETE] = "INSERT INTO lesson_completions (user_id, "
 			      "course_id, lesson_id, blob_id, revision, "
 			      "completed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
 			      "ON CONFLICT DO UPDATE SET revision = "
 			      "excluded.revision, completed_at = "
 			      "excluded.completed_at WHERE revision <> "
-			      "excluded.revision",
+			      "excluded.revision OR completed_at < "
+			      LEARN_ROUND_FROM("?1", "?2"),
 	[LEARN_ST_ATTEMPT] = "INSERT INTO quiz_attempts (user_id, course_id, "
 			     "lesson_id, blob_id, revision, score, passed, "
 			     "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "

@@ -27,13 +27,21 @@
 	LEARN_GENERATION_TRIGGER(t, "update", "UPDATE")                    \
 	LEARN_GENERATION_TRIGGER(t, "delete", "DELETE")
 
+/* Counts a change of the user of row in learn_user_generation. The row
+ * is made when missing by a plain INSERT ... WHERE NOT EXISTS, not by
+ * INSERT OR IGNORE: an upsert that fires the trigger would override the
+ * OR IGNORE with its own conflict handling and fail. */
+#define LEARN_USER_COUNT(row)                                             \
+	"INSERT INTO learn_user_generation (user_id, n) SELECT " row       \
+	".user_id, 0 WHERE NOT EXISTS (SELECT 1 FROM "                     \
+	"learn_user_generation WHERE user_id = " row ".user_id);"          \
+	"UPDATE learn_user_generation SET n = n + 1 WHERE user_id = "      \
+	row ".user_id;"
+
 /* Counts each change of a user's completions. */
 #define LEARN_USER_TRIGGER(name, event, row)                              \
 	"CREATE TRIGGER lesson_completions_" name "_generation AFTER "     \
-	event " ON lesson_completions BEGIN INSERT OR IGNORE INTO "        \
-	"learn_user_generation (user_id, n) VALUES (" row ".user_id, 0);"  \
-	"UPDATE learn_user_generation SET n = n + 1 WHERE user_id = "      \
-	row ".user_id; END;"
+	event " ON lesson_completions BEGIN " LEARN_USER_COUNT(row) " END;"
 
 #define LEARN_SCHEMA                                                      \
 	"CREATE TABLE course_versions ("                                   \

@@ -13,6 +13,7 @@
 #include "common/utf8.h"
 #include "workspace/settings.h"
 #include "workspace/store.h"
+#include "workspace/template.h"
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
@@ -354,48 +355,6 @@ int mail_enqueue(sqlite3 *db, const char *to, const char *subject,
 	return rc;
 }
 
-static const char mail_invite_de[] =
-	"Hallo %s,\n\n"
-	"Sie sind zur Lernplattform eingeladen. Über diesen Link legen Sie\n"
-	"Ihr Passwort fest und melden sich an:\n\n%s\n\n"
-	"Der Link gilt 7 Tage und nur einmal.\n";
-static const char mail_invite_en[] =
-	"Hello %s,\n\n"
-	"You are invited to the learning platform. Follow this link to set\n"
-	"your password and sign in:\n\n%s\n\n"
-	"The link works once and for 7 days.\n";
-static const char mail_reset_de[] =
-	"Hallo %s,\n\n"
-	"für Ihr Konto wurde ein neues Passwort angefordert. Über diesen\n"
-	"Link legen Sie es fest:\n\n%s\n\n"
-	"Der Link gilt eine Stunde und nur einmal. Haben Sie nichts\n"
-	"angefordert, können Sie diese Nachricht ignorieren.\n";
-static const char mail_reset_en[] =
-	"Hello %s,\n\n"
-	"A new password was asked for your account. Follow this link to\n"
-	"set it:\n\n%s\n\n"
-	"The link works once and for 1 hour. If you did not ask for it,\n"
-	"you can ignore this message.\n";
-
-/* The subject and body of a link mail into *subject and body. */
-static int mail_link_text(enum mail_link_kind kind, int de,
-			  const char *name, const char *link,
-			  const char **subject, struct buf *body)
-{
-	const char *fmt;
-
-	if (kind == MAIL_LINK_INVITE) {
-		fmt = de ? mail_invite_de : mail_invite_en;
-		*subject = de ? "Einladung zur Lernplattform" :
-				"Invitation to the learning platform";
-	} else {
-		fmt = de ? mail_reset_de : mail_reset_en;
-		*subject = de ? "Neues Passwort für die Lernplattform" :
-				"Set a new password";
-	}
-	return buf_printf(body, fmt, name, link) ? MAIL_ENOMEM : 0;
-}
-
 int mail_enqueue_link(sqlite3 *db, const char *email, const char *name,
 		      const char *language, enum mail_link_kind kind,
 		      const char *url, int64_t now)
@@ -404,9 +363,10 @@ int mail_enqueue_link(sqlite3 *db, const char *email, const char *name,
 	char base[STORE_SETTING_MAX];
 	uint8_t hash[CRYPTO_SHA256_LEN];
 	const char *kind_name = kind == MAIL_LINK_INVITE ? "invite" : "reset";
-	const char *subject;
-	struct buf link, body;
-	int rc;
+	char *subject = NULL, *body = NULL;
+	struct template_var vars[2];
+	struct buf link;
+	int rc, trc;
 
 	if (url[0] != '/' ||
 	    settings_get(db, SETTINGS_WEB_URL, base, sizeof(base)))
@@ -414,26 +374,28 @@ int mail_enqueue_link(sqlite3 *db, const char *email, const char *name,
 	else if (base[strlen(base) - 1] == '/')
 		base[strlen(base) - 1] = 0;
 	buf_init(&link);
-	buf_init(&body);
 	rc = buf_printf(&link, "%s%s", base, url) ? MAIL_ENOMEM : 0;
-	if (!rc)
-		rc = mail_link_text(kind, language && !strcmp(language, "de"),
-				    name && *name ? name : email,
-				    buf_cstr(&link), &subject, &body);
+	vars[0] = (struct template_var){ "learner",
+					 name && *name ? name : email };
+	vars[1] = (struct template_var){ "url", buf_cstr(&link) };
+	if (!rc && (trc = template_mail(db, kind_name, language, vars, 2,
+					&subject, &body)))
+		rc = trc == TEMPLATE_EDB ? MAIL_EDB : MAIL_ENOMEM;
 	if (!rc) {
 		/* the key names the link without giving it away */
 		crypto_sha256(url, strlen(url), hash);
 		crypto_hex(hash, 16, hex);
 		snprintf(key, sizeof(key), "%s:%s", kind_name, hex);
-		rc = mail_enqueue(db, email, subject, buf_cstr(&body),
-				  kind_name, key, now);
+		rc = mail_enqueue(db, email, subject, body, kind_name, key,
+				  now);
 	}
 	if (link.data)
 		explicit_bzero(link.data, link.len);
-	if (body.data)
-		explicit_bzero(body.data, body.len);
+	if (body)
+		explicit_bzero(body, strlen(body));
 	buf_release(&link);
-	buf_release(&body);
+	free(subject);
+	free(body);
 	return rc;
 }
 

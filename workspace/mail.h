@@ -106,10 +106,12 @@ enum mail_link_kind {
 	MAIL_LINK_RESET,
 };
 
-/* Queues the invitation or password reset mail for a person: the text
- * in language ("de"; anything else is English) with name and url (a
- * path such as /#/password?token=... is made absolute with the setting
- * web.url when it is set). The dedup key is the kind and a hash of the
+/* Queues the invitation or password reset mail for a person: the
+ * tenant's template "invite" or "reset" (template_mail(), the default
+ * text when it set none) in language ("de"; anything else is English)
+ * with name and url (a path such as /#/password?token=... is made
+ * absolute with the setting web.url when it is set) as {{learner}} and
+ * {{url}}. The dedup key is the kind and a hash of the
  * url, so one link is mailed once. Inside the caller's transaction, as
  * mail_enqueue(). */
 int mail_enqueue_link(sqlite3 *db, const char *email, const char *name,

@@ -15,6 +15,8 @@
 #include "common/password.h"
 #include "proto/proto.h"
 #include "workspace/catalog.h"
+#include "workspace/certtpl.h"
+#include "workspace/compliance.h"
 #include "workspace/enroll.h"
 #include "workspace/import.h"
 #include "workspace/mail.h"
@@ -36,6 +38,7 @@
 #define MAIN_FAIL 1
 #define MAIN_USAGE 2
 #define MAIN_PROG "lms-workspace"
+#define MAIN_STDIN_MAX (64 * 1024) /* bytes of a setting read from stdin */
 
 static const char main_help[] =
 	"Usage: lms-workspace COMMAND ...\n"
@@ -59,10 +62,18 @@ static const char main_help[] =
 	"  user invite DATA EMAIL       print a link to set a first password\n"
 	"  user reset DATA EMAIL        print a password reset link\n"
 	"  token create DATA EMAIL      an API token for scripts\n"
-	"  settings set DATA KEY VALUE  change a setting (SMTP, sender, ...)\n"
+	"  settings set DATA KEY VALUE  change a setting (SMTP, sender, mail\n"
+	"                               templates, ...); VALUE - reads stdin\n"
 	"  settings get DATA [KEY]      show the settings\n"
 	"  mail flush DATA              send the mail that is due, once\n"
 	"  mail send-test DATA ADDRESS  queue a test mail and send it\n"
+	"  certificate template DATA FILE.json [--signature PNG]\n"
+	"                               the wording of the certificates\n"
+	"  certificate template DATA --show\n"
+	"                               show it\n"
+	"  compliance run DATA          open due rounds, queue reminders now\n"
+	"  compliance status DATA [--user EMAIL] [--course ID] [--json]\n"
+	"                               who has done which mandatory course\n"
 	"\n"
 	"Run 'lms-workspace COMMAND --help' for more about a command.\n";
 
@@ -849,12 +860,16 @@ static int main_token(int argc, char **argv)
 
 static const char main_settings_help[] =
 	"Usage: lms-workspace settings set DATA KEY VALUE\n"
+	"       lms-workspace settings set DATA KEY - < FILE\n"
 	"       lms-workspace settings get DATA [KEY]\n"
 	"\n"
 	"Changes or shows the settings of the workspace in DATA; works\n"
-	"while serve runs. An empty VALUE unsets KEY. get prints KEY=VALUE\n"
-	"lines, all keys when KEY is left out; the password shows as\n"
-	"(set). Keys:\n"
+	"while serve runs. An empty VALUE unsets KEY; VALUE - reads it from\n"
+	"standard input (for a mail body of several lines; a single line\n"
+	"loses its line end). get prints\n"
+	"KEY=VALUE lines, all keys when KEY is left out (a mail body the\n"
+	"tenant set as its count of lines); the password shows as (set).\n"
+	"Keys:\n"
 	"\n"
 	"  smtp.url            smtp://HOST:PORT (STARTTLS when offered,\n"
 	"                      required with a password unless HOST is\n"
@@ -870,9 +885,21 @@ static const char main_settings_help[] =
 	"                      to the manager), expiry-N (N days before a\n"
 	"                      certificate expires); N 1 to 365; default\n"
 	"                      " SETTINGS_REMINDERS_DEFAULT "\n"
+	"  mail.template.KIND.LANG.subject, mail.template.KIND.LANG.body\n"
+	"                      the tenant's text of a mail, LANG de or en;\n"
+	"                      unset: the built-in text. {{NAME}} is\n"
+	"                      replaced; each KIND offers its own NAMEs:\n"
+	"                        invite, reset: learner url academy\n"
+	"                        reminder, overdue: learner course due days\n"
+	"                          url academy\n"
+	"                        overdue_manager: manager and the same\n"
+	"                        expiry: learner course expires days number\n"
+	"                          url academy\n"
+	"                      A subject is one line of at most 200 bytes.\n"
 	"\n"
-	"An unknown KEY exits 2, a VALUE the key does not take exits 1; in\n"
-	"both cases nothing is stored.\n";
+	"An unknown KEY exits 2, a VALUE the key does not take (a template\n"
+	"with an unknown {{NAME}} or an unclosed {{) exits 1 with the\n"
+	"reason; in both cases nothing is stored.\n";
 
 static const char main_mail_help[] =
 	"Usage: lms-workspace mail flush DATA\n"
@@ -909,6 +936,35 @@ static int main_settings_set(const char *data, const char *key,
 	return MAIN_OK;
 }
 
+/* settings set DATA KEY -: the value is standard input, without the
+ * line end at its end when it is one line. */
+static int main_settings_set_stdin(const char *data, const char *key)
+{
+	struct buf value;
+	char chunk[4096];
+	size_t n;
+	int rc;
+
+	buf_init(&value);
+	while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0)
+		if (value.len + n > MAIN_STDIN_MAX ||
+		    buf_append(&value, chunk, n)) {
+			buf_release(&value);
+			return main_error("the value on stdin is larger than "
+					  "%d bytes", MAIN_STDIN_MAX);
+		}
+	if (ferror(stdin) || memchr(buf_cstr(&value), 0, value.len)) {
+		buf_release(&value);
+		return main_error("cannot read a text value from stdin");
+	}
+	if (value.len && value.data[value.len - 1] == '\n' &&
+	    !memchr(value.data, '\n', value.len - 1))
+		value.data[--value.len] = 0;
+	rc = main_settings_set(data, key, buf_cstr(&value));
+	buf_release(&value);
+	return rc;
+}
+
 static int main_settings_get(const char *data, const char *key)
 {
 	sqlite3 *db = NULL;
@@ -943,6 +999,8 @@ static int main_settings(int argc, char **argv)
 		if (argc != 5)
 			return main_usage("settings", "settings set needs "
 					  "DATA, KEY and VALUE");
+		if (!strcmp(argv[4], "-"))
+			return main_settings_set_stdin(argv[2], argv[3]);
 		return main_settings_set(argv[2], argv[3], argv[4]);
 	}
 	if (!strcmp(argv[1], "get")) {
@@ -1044,6 +1102,8 @@ static const struct main_command main_commands[] = {
 	{ "token", main_token },
 	{ "settings", main_settings },
 	{ "mail", main_mail },
+	{ "compliance", compliance_cli },
+	{ "certificate", certtpl_cli },
 };
 
 int main(int argc, char **argv)

@@ -16,6 +16,7 @@
 #include "workspace/api.h"
 #include "workspace/apply.h"
 #include "workspace/certpdf.h"
+#include "workspace/compliance.h"
 #include "workspace/coursecache.h"
 #include "workspace/mail.h"
 #include "workspace/store.h"
@@ -53,6 +54,7 @@ struct serve {
 	struct http_server *http;
 	struct sync_client *sync;
 	struct api_ctx api;
+	struct compliance_runner *compliance;
 	int stopping;
 	int parts_running; /* the HTTP server and the sync client */
 
@@ -227,6 +229,13 @@ static void serve_stop(struct serve *s)
 	 * with the connections */
 	batch_close(s->api.batch);
 	s->api.batch = NULL;
+	/* a run in flight is committed or rolled back first */
+	if (s->compliance) {
+		s->parts_running++;
+		compliance_runner_stop(s->compliance, serve_on_part_stopped,
+				       s);
+		s->compliance = NULL;
+	}
 	/* a send in flight is finished and recorded first */
 	if (s->api.mail) {
 		s->parts_running++;
@@ -301,6 +310,10 @@ static int serve_start(struct serve *s)
 	if (mail_sender_start(&s->loop, s->db, &s->clock, s->settings.tenant,
 			      &s->api.mail))
 		return serve_fail(s, "cannot start the mail sender");
+	if (compliance_runner_start(&s->loop, s->api.data_dir, &s->clock,
+				    s->settings.tenant, s->api.mail,
+				    &s->compliance))
+		return serve_fail(s, "cannot start the compliance runner");
 	if (http_server_start(&s->loop, s->settings.listen, NULL, api_handle,
 			      &s->api, &s->http))
 		return serve_fail(s, "cannot listen on %s",

@@ -13,6 +13,7 @@
 #include "workspace/auth.h"
 #include "workspace/mail.h"
 #include "workspace/store.h"
+#include "workspace/template.h"
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -188,15 +189,31 @@ static const struct settings_key *settings_find(const char *key)
 	return NULL;
 }
 
+/* 1 when key is a mail template's (workspace/template.h checks it). */
+static int settings_is_template(const char *key)
+{
+	int rc;
+
+	return template_mail_key(key, "", &rc, NULL, 0);
+}
+
 int settings_known(const char *key)
 {
-	return settings_find(key) != NULL;
+	return settings_find(key) != NULL || settings_is_template(key);
 }
 
 int settings_check(const char *key, const char *value, char *why)
 {
 	const struct settings_key *k = settings_find(key);
+	char reason[TEMPLATE_WHY_MAX];
+	int rc;
 
+	if (template_mail_key(key, value, &rc, reason, sizeof(reason))) {
+		if (rc)
+			snprintf(why, SETTINGS_WHY_MAX, "%.60s: %s", key,
+				 reason);
+		return rc ? SETTINGS_EVALUE : 0;
+	}
 	if (!k) {
 		snprintf(why, SETTINGS_WHY_MAX, "unknown setting '%.60s'", key);
 		return SETTINGS_EKEY;
@@ -302,7 +319,7 @@ int settings_get(sqlite3 *db, const char *key, char *out, size_t cap)
 {
 	int rc;
 
-	if (!settings_find(key))
+	if (!settings_known(key))
 		return SETTINGS_EKEY;
 	rc = store_setting_get(db, key, out, cap);
 	if (rc == STORE_ENOTFOUND || (!rc && !*out))
@@ -368,11 +385,66 @@ static int settings_print_one(sqlite3 *db, const struct settings_key *k,
 	return rc;
 }
 
+/* Prints a mail template's key=text, or key=(not set). */
+static int settings_print_template(sqlite3 *db, const char *key, FILE *out)
+{
+	char *value = malloc(TEMPLATE_TEXT_MAX + 1);
+	int rc;
+
+	if (!value)
+		return SETTINGS_EDB;
+	rc = settings_get(db, key, value, TEMPLATE_TEXT_MAX + 1);
+	if (rc == SETTINGS_ENOTSET)
+		fprintf(out, "%s=(not set)\n", key);
+	else if (!rc)
+		fprintf(out, "%s=%s%s", key, value,
+			*value && value[strlen(value) - 1] == '\n' ? "" : "\n");
+	free(value);
+	return rc;
+}
+
+/* Prints the mail templates the tenant set, a body as its count of
+ * lines only (settings get DATA KEY shows it whole). */
+static int settings_print_templates(sqlite3 *db, FILE *out)
+{
+	sqlite3_stmt *st = db_prepare(db, "SELECT key, value FROM settings "
+					  "WHERE key LIKE 'mail.template.%' "
+					  "ORDER BY key");
+	const char *key, *value;
+	int step, lines;
+
+	if (!st)
+		return SETTINGS_EDB;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		key = db_text(st, 0);
+		value = db_text(st, 1);
+		if (!settings_is_template(key))
+			continue;
+		if (strcmp(key + strlen(key) - 5, ".body")) {
+			fprintf(out, "%s=%s\n", key, value);
+			continue;
+		}
+		lines = *value && value[strlen(value) - 1] != '\n';
+		for (const char *p = value; (p = strchr(p, '\n')); p++)
+			lines++;
+		fprintf(out, "%s=(set, %d line%s)\n", key, lines,
+			lines == 1 ? "" : "s");
+	}
+	sqlite3_finalize(st);
+	if (step == SQLITE_DONE)
+		return 0;
+	log_error("msg=\"settings cannot be listed\" error=\"%s\"",
+		  sqlite3_errmsg(db));
+	return SETTINGS_EDB;
+}
+
 int settings_print(sqlite3 *db, const char *key, FILE *out)
 {
 	const struct settings_key *k;
 	int rc;
 
+	if (key && settings_is_template(key))
+		return settings_print_template(db, key, out);
 	if (key) {
 		if (!(k = settings_find(key)))
 			return SETTINGS_EKEY;
@@ -383,7 +455,7 @@ int settings_print(sqlite3 *db, const char *key, FILE *out)
 		if (rc && rc != SETTINGS_ENOTSET)
 			return rc;
 	}
-	return 0;
+	return settings_print_templates(db, out);
 }
 
 /* ---- the routes ---- */
@@ -448,8 +520,11 @@ static void settings_get_route(struct api_ctx *api, struct http_exchange *x,
 	settings_send(api, x, req, 200);
 }
 
+/* The most keys of one PUT: each key once, the mail templates' too. */
+#define SETTINGS_PUT_MAX (SETTINGS_NKEYS + TEMPLATE_MAIL_KEYS)
+
 /* The keys and values of a PUT body into keys and values (at most
- * SETTINGS_NKEYS each): the count, or -1 with the reason in why. */
+ * SETTINGS_PUT_MAX each): the count, or -1 with the reason in why. */
 static int settings_parse_body(const cJSON *body, const char **keys,
 			       const char **values, char *why)
 {
@@ -487,7 +562,7 @@ static int settings_parse_body(const cJSON *body, const char **keys,
 static void settings_put_route(struct api_ctx *api, struct http_exchange *x,
 			       const struct http_request *req)
 {
-	const char *keys[SETTINGS_NKEYS], *values[SETTINGS_NKEYS];
+	const char *keys[SETTINGS_PUT_MAX], *values[SETTINGS_PUT_MAX];
 	char why[SETTINGS_WHY_MAX], text[SETTINGS_WHY_MAX + 64];
 	struct people_user me;
 	size_t bad = 0;

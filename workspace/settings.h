@@ -19,6 +19,11 @@
  *   +N       N days after the due date (overdue; also to the manager)
  *   expiry-N N days before a certificate expires
  * with N from 1 to 365, e.g. "-14,0,+7,expiry-30" (the default).
+ *
+ * The mail templates are settings too, mail.template.<kind>.<lang>.
+ * subject and .body (workspace/template.h checks them, up to
+ * TEMPLATE_TEXT_MAX bytes); GET /api/v1/settings does not show them,
+ * GET /api/v1/mail-templates does, PUT /api/v1/settings takes them.
  */
 #ifndef LMS_WORKSPACE_SETTINGS_H
 #define LMS_WORKSPACE_SETTINGS_H
@@ -39,7 +44,7 @@
 
 #define SETTINGS_REMINDERS_DEFAULT "-14,0,+7,expiry-30"
 #define SETTINGS_REMINDERS_MAX 16
-#define SETTINGS_WHY_MAX 160 /* bytes of a refusal's reason */
+#define SETTINGS_WHY_MAX 256 /* bytes of a refusal's reason */
 
 enum settings_error {
 	SETTINGS_OK = 0,

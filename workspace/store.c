@@ -11,6 +11,8 @@
 #include "common/log.h"
 #include "workspace/brand_schema.h"
 #include "workspace/cert_schema.h"
+#include "workspace/certtpl_schema.h"
+#include "workspace/compliance_schema.h"
 #include "workspace/learn_schema.h"
 #include "workspace/mail_schema.h"
 #include "workspace/people_schema.h"
@@ -184,6 +186,10 @@ static const struct db_migration store_migrations[] = {
 	{ 9, MAIL_SCHEMA },
 	/* certificates (workspace/cert.c) */
 	{ 10, CERT_SCHEMA },
+	/* recurrence, rounds and reminders (workspace/compliance.c) */
+	{ 11, COMPLIANCE_SCHEMA },
+	/* certificate templates (workspace/certtpl.c) */
+	{ 12, CERTTPL_SCHEMA },
 #undef STORE_REGROUP
 };
 

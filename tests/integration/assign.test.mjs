@@ -89,7 +89,8 @@ lmsTest('assign: groups and users get courses with due dates',
 	assert.ok(Number.isInteger(made.json.id) && made.json.id > 0);
 	assert.deepEqual(made.json, { id: made.json.id, course: COURSE,
 				      group: group.json.id, user: null,
-				      due: '2027-03-01' });
+				      due: '2027-03-01', recur_months: null,
+				      recur_on_expiry: false });
 
 	const expected = (due) => [{
 		id: COURSE, title: held.title, revision: held.revision, due,

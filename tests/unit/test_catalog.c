@@ -17,6 +17,8 @@
 #include "../../workspace/auth.c"
 #include "../../workspace/mail.c"
 #include "../../workspace/settings.c"
+#include "../../workspace/mailtpl.c"
+#include "../../workspace/template.c"
 #include "../../workspace/catalog.c"
 #include "../../workspace/coursecache.c"
 #include "../../workspace/people.c"

@@ -27,6 +27,7 @@
 #include "../../workspace/brand.c"
 #include "../../workspace/cert.c"
 #include "../../workspace/certpdf.c"
+#include "../../workspace/certtpl.c"
 #include "../../workspace/coursecache.c"
 #include "../../workspace/groups.c"
 #include "../../workspace/learn.c"
@@ -34,6 +35,8 @@
 #include "../../workspace/people.c"
 #include "../../workspace/scope.c"
 #include "../../workspace/settings.c"
+#include "../../workspace/mailtpl.c"
+#include "../../workspace/template.c"
 #include "../../workspace/store.c"
 #include "../../workspace/web.c"
 

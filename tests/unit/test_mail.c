@@ -14,6 +14,8 @@
 
 #include "../../workspace/mail.c"
 #include "../../workspace/settings.c"
+#include "../../workspace/mailtpl.c"
+#include "../../workspace/template.c"
 #include "../../workspace/store.c"
 
 #include "ws_fixture.h"

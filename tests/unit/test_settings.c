@@ -14,6 +14,8 @@
 
 #include "../../workspace/mail.c"
 #include "../../workspace/settings.c"
+#include "../../workspace/mailtpl.c"
+#include "../../workspace/template.c"
 #include "../../workspace/store.c"
 
 #include "ws_fixture.h"
@@ -83,6 +85,14 @@ static const struct settings_case settings_cases[] = {
 	  "-14,-15,-16,-17", SETTINGS_EVALUE },
 	{ "smtp.host", "x", SETTINGS_EKEY },
 	{ "smtp.url", "", 0 }, /* unsets */
+	{ "mail.template.reminder.de.subject", "Erinnerung: {{course}}", 0 },
+	{ "mail.template.reminder.de.subject", "Erinnerung: {{kurs}}",
+	  SETTINGS_EVALUE },
+	{ "mail.template.invite.en.body", "Hello {{learner}},\n{{url}}\n", 0 },
+	{ "mail.template.invite.en.body", "Hello {{learner}", SETTINGS_EVALUE },
+	{ "mail.template.invite.en.body", "", 0 }, /* unsets */
+	{ "mail.template.invite.klingon.body", "x", SETTINGS_EKEY },
+	{ "mail.template.party.de.body", "x", SETTINGS_EKEY },
 };
 
 static void test_checks(void **state)
@@ -169,6 +179,47 @@ static void test_put_all_or_nothing(void **state)
 			 SETTINGS_ENOTSET);
 }
 
+/* A refused template names its key and placeholder, and the value
+ * stored before stays, also for the good key given with it. */
+static void test_template_refused(void **state)
+{
+	struct ws_fixture *f = *state;
+	const char *keys[] = { "mail.template.invite.de.subject",
+			       "mail.template.invite.de.body" };
+	const char *values[] = { "Willkommen", "Hallo {{learner}}: {{url}}" };
+	char out[TEMPLATE_TEXT_MAX + 1], why[SETTINGS_WHY_MAX], text[2048];
+	size_t bad = 99, n;
+	FILE *mem;
+
+	assert_int_equal(settings_put(f->db, keys, values, 2, &bad, why), 0);
+	values[0] = "Neu";
+	values[1] = "Hallo {{name}}";
+	assert_int_equal(settings_put(f->db, keys, values, 2, &bad, why),
+			 SETTINGS_EVALUE);
+	assert_int_equal(bad, 1);
+	assert_non_null(strstr(why, "mail.template.invite.de.body: unknown "
+				    "placeholder {{name}}"));
+	assert_int_equal(settings_get(f->db, keys[0], out, sizeof(out)), 0);
+	assert_string_equal(out, "Willkommen");
+	assert_int_equal(settings_get(f->db, keys[1], out, sizeof(out)), 0);
+	assert_string_equal(out, "Hallo {{learner}}: {{url}}");
+
+	/* get of one key shows the text; of all, a body as its lines */
+	mem = fmemopen(text, sizeof(text) - 1, "w");
+	assert_non_null(mem);
+	assert_int_equal(settings_print(f->db, keys[1], mem), 0);
+	assert_int_equal(settings_print(f->db, NULL, mem), 0);
+	n = ftell(mem);
+	fclose(mem);
+	text[n] = 0;
+	assert_non_null(strstr(text, "mail.template.invite.de.body=Hallo "
+				     "{{learner}}: {{url}}\n"));
+	assert_non_null(strstr(text, "mail.template.invite.de.body=(set, 1 "
+				     "line)\n"));
+	assert_non_null(strstr(text, "mail.template.invite.de.subject="
+				     "Willkommen\n"));
+}
+
 static void test_print_hides_password(void **state)
 {
 	struct ws_fixture *f = *state;
@@ -215,6 +266,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_put_get, ws_setup,
 						ws_teardown),
 		cmocka_unit_test_setup_teardown(test_put_all_or_nothing,
+						ws_setup, ws_teardown),
+		cmocka_unit_test_setup_teardown(test_template_refused,
 						ws_setup, ws_teardown),
 		cmocka_unit_test_setup_teardown(test_print_hides_password,
 						ws_setup, ws_teardown),

@@ -90,6 +90,12 @@ int scope_group(sqlite3 *db, const struct people_user *me, int64_t id)
 	(void)db, (void)me, (void)id;
 	return 0;
 }
+
+int scope_user(sqlite3 *db, const struct people_user *me, int64_t user_id)
+{
+	(void)db, (void)me, (void)user_id;
+	return 0;
+}
 #endif
 
 #endif

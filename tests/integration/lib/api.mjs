@@ -22,12 +22,16 @@
  *   login()           POST /api/v1/session, the answer as it is
  *   sessionHeaders()  Cookie and X-CSRF-Token of a signed-in answer
  *   signIn()          login() that must succeed -> sessionHeaders()
+ *   completeCourse()  every lesson of a sample course done, quizzes
+ *                     passed -> the course as GET shows it
  *
  * Only Node's built-in modules are used (Node 18.19 or later).
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 
-import { runOk, WORKSPACE_BIN } from './harness.mjs';
+import { runOk, WORKSPACE_BIN, SAMPLE_DIR } from './harness.mjs';
 
 export const PASSWORD = 'correct horse battery staple';
 
@@ -132,4 +136,38 @@ export async function signIn(ws, email, password = PASSWORD) {
 
 	assert.equal(res.status, 200, res.text);
 	return sessionHeaders(res);
+}
+
+/* Completes every lesson of course for the learner of headers: text
+ * lessons marked done, quizzes passed with the answers of the course's
+ * files in dir (default the sample course of that id). Resolves to the
+ * course as GET /api/v1/courses/{id} shows it, which must be completed.
+ */
+export async function completeCourse(ws, headers, course,
+				     dir = path.join(SAMPLE_DIR, course)) {
+	const base = `/api/v1/courses/${course}`;
+	const spec = JSON.parse(fs.readFileSync(path.join(dir, 'course.json'),
+						'utf8'));
+
+	for (const l of spec.lessons) {
+		let r;
+		if (l.quiz) {
+			const q = JSON.parse(fs.readFileSync(
+				path.join(dir, l.quiz), 'utf8'));
+			const answers = Object.fromEntries(q.questions.map(
+				(x) => [x.id, x.answer]));
+			r = await request(ws, 'POST',
+					  `${base}/lessons/${l.id}/attempts`,
+					  { headers, json: { answers } });
+			assert.equal(r.json?.passed, true, r.text);
+		} else {
+			r = await request(ws, 'POST',
+					  `${base}/lessons/${l.id}/complete`,
+					  { headers });
+		}
+		assert.equal(r.status, 200, r.text);
+	}
+	const c = await request(ws, 'GET', base, { headers });
+	assert.equal(c.json.progress.completed, true, c.text);
+	return c.json;
 }

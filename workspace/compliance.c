@@ -1,0 +1,1022 @@
+/*
+ * Compliance (workspace/compliance.h): the status rules, the rounds a
+ * recurrence or a retraining opens, the reminders of the schedule, and
+ * the runner that does both by itself in serve.
+ *
+ * One run walks every (learner, course) pair an assignment gives, reads
+ * the few facts its status is made of (one statement), opens a round
+ * when one is due, and decides the reminder the schedule asks for now.
+ * The whole run is one transaction on a connection of its own, on the
+ * thread pool: the decisions and their mails are stored together or not
+ * at all, and a second run at the same time decides nothing twice.
+ */
+#include "workspace/compliance.h"
+
+#include "common/buf.h"
+#include "common/clock.h"
+#include "common/db.h"
+#include "common/fs.h"
+#include "common/log.h"
+#include "workspace/cert.h"
+#include "workspace/certpdf.h"
+#include "workspace/mail.h"
+#include "workspace/settings.h"
+#include "workspace/store.h"
+#include "workspace/template.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define COMPLIANCE_DAY 86400
+#define COMPLIANCE_KEY_MAX 96
+
+/* ---- rules ---- */
+
+static const char *const compliance_names[COMPLIANCE_STATUS_COUNT] = {
+	[COMPLIANCE_NOT_STARTED] = "not_started",
+	[COMPLIANCE_IN_PROGRESS] = "in_progress",
+	[COMPLIANCE_COMPLETED] = "completed",
+	[COMPLIANCE_EXPIRING_SOON] = "expiring_soon",
+	[COMPLIANCE_EXPIRED] = "expired",
+	[COMPLIANCE_OVERDUE] = "overdue",
+};
+
+const char *compliance_status_name(enum compliance_status s)
+{
+	return (unsigned)s < COMPLIANCE_STATUS_COUNT ? compliance_names[s] :
+						       "unknown";
+}
+
+int compliance_status_parse(const char *s)
+{
+	for (int i = 0; i < COMPLIANCE_STATUS_COUNT; i++)
+		if (!strcmp(s, compliance_names[i]))
+			return i;
+	return -1;
+}
+
+void compliance_date(int64_t t, int days, char out[COMPLIANCE_DATE_LEN + 1])
+{
+	time_t tt = (time_t)(t + (int64_t)days * COMPLIANCE_DAY);
+	char day[32];
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || !strftime(day, sizeof(day), "%Y-%m-%d", &tm))
+		day[0] = '\0';
+	snprintf(out, COMPLIANCE_DATE_LEN + 1, "%.10s", day);
+}
+
+/* Midnight (UTC) of a day "YYYY-MM-DD"; 0 when it is not one. */
+static int64_t compliance_day_start(const char *day)
+{
+	struct tm tm = { 0 };
+
+	if (sscanf(day, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon,
+		   &tm.tm_mday) != 3)
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (int64_t)timegm(&tm);
+}
+
+/* The status of expiring at now: completed, expiring_soon or expired. */
+static enum compliance_status compliance_validity(int64_t expires,
+						  int64_t now)
+{
+	if (!expires)
+		return COMPLIANCE_COMPLETED;
+	if (now >= expires)
+		return COMPLIANCE_EXPIRED;
+	if (expires - now <= COMPLIANCE_EXPIRING_DAYS * COMPLIANCE_DAY)
+		return COMPLIANCE_EXPIRING_SOON;
+	return COMPLIANCE_COMPLETED;
+}
+
+enum compliance_status compliance_status_of(const struct compliance_facts *f,
+					    int64_t now)
+{
+	char today[COMPLIANCE_DATE_LEN + 1];
+	enum compliance_status v;
+
+	if (f->has_cert && f->current)
+		return compliance_validity(f->expires, now);
+	compliance_date(now, 0, today);
+	if (f->due[0] && strcmp(today, f->due) > 0)
+		return COMPLIANCE_OVERDUE;
+	/* a round not done yet while the last certificate still counts */
+	if (f->has_cert && f->expires) {
+		v = compliance_validity(f->expires, now);
+		if (v != COMPLIANCE_COMPLETED)
+			return v;
+	}
+	return f->started ? COMPLIANCE_IN_PROGRESS : COMPLIANCE_NOT_STARTED;
+}
+
+int compliance_next_round(int recur_months, int on_expiry, int64_t issued,
+			  int64_t expires, int64_t *open_at,
+			  char due[COMPLIANCE_DATE_LEN + 1])
+{
+	int64_t at = 0;
+
+	if (recur_months > 0)
+		at = cert_add_months(issued, recur_months);
+	if (on_expiry && expires) {
+		int64_t early = expires - COMPLIANCE_LEAD_DAYS * COMPLIANCE_DAY;
+
+		if (!at || early < at)
+			at = early;
+	}
+	if (!at)
+		return 0;
+	if (at <= issued)
+		at = issued + 1;
+	*open_at = at;
+	if (expires && expires > at)
+		compliance_date(expires, 0, due);
+	else
+		compliance_date(at, COMPLIANCE_ROUND_DAYS, due);
+	return 1;
+}
+
+/* ---- facts ---- */
+
+static int compliance_fail(sqlite3 *db, const char *what)
+{
+	log_error("msg=\"compliance query failed\" what=%s error=\"%s\"",
+		  what, sqlite3_errmsg(db));
+	return STORE_EDB;
+}
+
+/* ?1 user, ?2 course. The current round (implicit when no row), from
+ * when progress counts, the last retraining, the latest certificate not
+ * revoked and whether a lesson was done in the round. */
+static const char compliance_sql_facts[] =
+	"WITH r AS (SELECT id, reason, opened_at, due FROM training_rounds "
+	"WHERE user_id = ?1 AND course_id = ?2 ORDER BY opened_at DESC, "
+	"id DESC LIMIT 1), "
+	"f AS (SELECT coalesce(max(progress_from), 0) AS t FROM "
+	"training_rounds WHERE user_id = ?1 AND course_id = ?2), "
+	"k AS (SELECT seq, revision FROM course_versions WHERE course_id = "
+	"?2 AND retrain = 1 AND seq > 1 ORDER BY seq DESC LIMIT 1), "
+	"c AS (SELECT c.id, c.number, c.issued_at, c.expires_at, "
+	"coalesce((SELECT v.seq FROM course_versions v WHERE v.course_id = "
+	"?2 AND v.revision = c.revision), 0) >= coalesce((SELECT seq FROM "
+	"k), 0) AS fresh FROM certificates c WHERE c.user_id = ?1 AND "
+	"c.course_id = ?2 AND c.revoked_at IS NULL ORDER BY c.issued_at "
+	"DESC, c.id DESC LIMIT 1) "
+	"SELECT (SELECT id FROM r), (SELECT reason FROM r), (SELECT "
+	"opened_at FROM r), (SELECT due FROM r), (SELECT t FROM f), "
+	"(SELECT revision FROM k), (SELECT id FROM c), (SELECT number FROM "
+	"c), (SELECT issued_at FROM c), (SELECT expires_at FROM c), (SELECT "
+	"fresh FROM c), EXISTS (SELECT 1 FROM lesson_completions l WHERE "
+	"l.user_id = ?1 AND l.course_id = ?2 AND l.completed_at >= (SELECT "
+	"t FROM f))";
+
+/* A learner's course as one run or one list sees it. */
+struct compliance_pair {
+	int64_t user_id;
+	const char *course;
+	const char *assigned_due; /* the earliest due date of assignments */
+	int recur_months;
+	int on_expiry;
+
+	/* read by compliance_facts_load() */
+	struct compliance_facts facts;
+	int64_t round_id;     /* 0: the first round, the assignment's */
+	char reason[8];	      /* "recur", "retrain", or "" */
+	int64_t opened_at;
+	int64_t progress_from;
+	char retrain_rev[41]; /* the last revision that retrained, or "" */
+	int64_t cert_id;
+	char number[CERT_NUMBER_MAX + 1];
+	int64_t issued;
+	int fresh; /* the certificate was issued after the last retraining */
+};
+
+static void compliance_copy(char *out, size_t cap, sqlite3_stmt *st, int col)
+{
+	snprintf(out, cap, "%s", db_text(st, col));
+}
+
+static void compliance_facts_read(sqlite3_stmt *st, struct compliance_pair *p)
+{
+	struct compliance_facts *f = &p->facts;
+
+	p->round_id = sqlite3_column_int64(st, 0);
+	compliance_copy(p->reason, sizeof(p->reason), st, 1);
+	p->opened_at = sqlite3_column_int64(st, 2);
+	if (p->round_id)
+		compliance_copy(f->due, sizeof(f->due), st, 3);
+	else
+		snprintf(f->due, sizeof(f->due), "%s",
+			 p->assigned_due ? p->assigned_due : "");
+	p->progress_from = sqlite3_column_int64(st, 4);
+	compliance_copy(p->retrain_rev, sizeof(p->retrain_rev), st, 5);
+	p->cert_id = sqlite3_column_int64(st, 6);
+	compliance_copy(p->number, sizeof(p->number), st, 7);
+	p->issued = sqlite3_column_int64(st, 8);
+	f->expires = sqlite3_column_int64(st, 9);
+	p->fresh = sqlite3_column_int(st, 10);
+	f->has_cert = p->cert_id != 0;
+	f->current = f->has_cert && p->fresh &&
+		     p->issued >= p->progress_from;
+	f->started = sqlite3_column_int(st, 11);
+}
+
+/* Reads the facts of p over st (prepared from compliance_sql_facts). */
+static int compliance_facts_load(sqlite3 *db, sqlite3_stmt *st,
+				 struct compliance_pair *p)
+{
+	int rc = 0;
+
+	sqlite3_bind_int64(st, 1, p->user_id);
+	sqlite3_bind_text(st, 2, p->course, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		compliance_facts_read(st, p);
+	else
+		rc = compliance_fail(db, "facts");
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* ---- rounds ---- */
+
+/* Inserts a round unless its key is there: 1 when inserted. */
+static int compliance_round_insert(sqlite3 *db, const struct compliance_pair *p,
+				   const char *key, const char *reason,
+				   int64_t opened_at, const char *due,
+				   int64_t progress_from)
+{
+	sqlite3_stmt *st = db_prepare(
+		db, "INSERT OR IGNORE INTO training_rounds (user_id, "
+		    "course_id, key, reason, opened_at, due, progress_from) "
+		    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+	int rc;
+
+	if (!st)
+		return STORE_EDB;
+	sqlite3_bind_int64(st, 1, p->user_id);
+	sqlite3_bind_text(st, 2, p->course, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, opened_at);
+	sqlite3_bind_text(st, 6, due, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, progress_from);
+	rc = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(db) > 0 :
+					       compliance_fail(db, "round");
+	sqlite3_finalize(st);
+	if (rc > 0)
+		log_info("msg=\"training round opened\" user=%lld course=%s "
+			 "reason=%s due=%s", (long long)p->user_id, p->course,
+			 reason, due);
+	return rc;
+}
+
+/* The round that follows a recurring assignment's completion, when it
+ * is time for it. */
+static int compliance_open_recur(sqlite3 *db, const struct compliance_pair *p,
+				 int64_t now)
+{
+	char due[COMPLIANCE_DATE_LEN + 1], key[COMPLIANCE_KEY_MAX];
+	int64_t at;
+
+	if (!p->facts.current ||
+	    !compliance_next_round(p->recur_months, p->on_expiry, p->issued,
+				   p->facts.expires, &at, due) ||
+	    now < at)
+		return 0;
+	snprintf(key, sizeof(key), "recur:%lld", (long long)p->cert_id);
+	return compliance_round_insert(db, p, key, "recur", at, due, at);
+}
+
+/* The round a retraining opens for a learner who had done the course
+ * (in its round) before that revision came. */
+static int compliance_open_retrain(sqlite3 *db,
+				   const struct compliance_pair *p,
+				   int64_t now)
+{
+	char due[COMPLIANCE_DATE_LEN + 1], key[COMPLIANCE_KEY_MAX];
+
+	if (!p->facts.has_cert || p->fresh || !p->retrain_rev[0] ||
+	    p->issued < p->progress_from)
+		return 0;
+	compliance_date(now, COMPLIANCE_ROUND_DAYS, due);
+	snprintf(key, sizeof(key), "retrain:%s", p->retrain_rev);
+	return compliance_round_insert(db, p, key, "retrain", now, due, 0);
+}
+
+/* ---- reminders ---- */
+
+/* Someone a reminder goes to. */
+struct compliance_person {
+	int64_t id;
+	char email[MAIL_ADDRESS_MAX + 1];
+	char name[256];
+	char language[3];
+};
+
+static void compliance_person_read(sqlite3_stmt *st,
+				   struct compliance_person *o)
+{
+	o->id = sqlite3_column_int64(st, 0);
+	compliance_copy(o->email, sizeof(o->email), st, 1);
+	compliance_copy(o->name, sizeof(o->name), st, 2);
+	compliance_copy(o->language, sizeof(o->language), st, 3);
+}
+
+/* What one run shares between its pairs. */
+struct compliance_run_ctx {
+	sqlite3 *db;
+	int64_t now;
+	struct settings_reminder schedule[SETTINGS_REMINDERS_MAX];
+	int entries;
+	char web_url[STORE_SETTING_MAX];
+	char language[3]; /* the academy's default */
+	sqlite3_stmt *facts;
+	sqlite3_stmt *managers;
+	struct compliance_tally *tally;
+};
+
+/* What a reminder is about. */
+struct compliance_reminder {
+	const struct compliance_pair *p;
+	const char *title;   /* the course's */
+	char round[COMPLIANCE_KEY_MAX];
+	char entry[16];	     /* "-14", "0", "+7", "expiry-30" */
+	const char *kind;    /* of mail.h and template.h */
+	int days;	     /* until (or since) the date it is about */
+	const char *learner; /* the learner's name */
+};
+
+/* Records the reminder for one recipient and queues its mail, unless
+ * it was decided before: 1 when new. */
+static int compliance_remind_row(struct compliance_run_ctx *c,
+				 const struct compliance_reminder *r,
+				 const struct compliance_person *to,
+				 const char *role, int64_t *id)
+{
+	sqlite3_stmt *st = db_prepare(
+		c->db, "INSERT OR IGNORE INTO reminders (user_id, course_id, "
+		       "round, entry, recipient_id, role, created_at) VALUES "
+		       "(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+	int rc;
+
+	if (!st)
+		return STORE_EDB;
+	sqlite3_bind_int64(st, 1, r->p->user_id);
+	sqlite3_bind_text(st, 2, r->p->course, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, r->round, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, r->entry, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, to->id);
+	sqlite3_bind_text(st, 6, role, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, c->now);
+	rc = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(c->db) > 0 :
+					       compliance_fail(c->db, "remind");
+	*id = sqlite3_last_insert_rowid(c->db);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The day t in the recipient's language ("31.01.2027", "2027-01-31"). */
+static void compliance_day_text(int64_t t, const char *language, char *out,
+				size_t cap)
+{
+	certpdf_date(t, language, out, cap);
+}
+
+/* Renders and queues the mail of a reminder row id. */
+static int compliance_remind_mail(struct compliance_run_ctx *c,
+				  const struct compliance_reminder *r,
+				  const struct compliance_person *to,
+				  const char *kind, int64_t id)
+{
+	const char *lang = to->language[0] ? to->language : c->language;
+	char due[16] = "", expires[16] = "", days[16];
+	char url[STORE_SETTING_MAX + 80] = "", key[COMPLIANCE_KEY_MAX];
+	int64_t day = compliance_day_start(r->p->facts.due);
+	const struct template_var vars[] = {
+		{ "learner", r->learner }, { "manager", to->name },
+		{ "course", r->title },	   { "due", due },
+		{ "days", days },	   { "url", url },
+		{ "expires", expires },	   { "number", r->p->number },
+	};
+	char *subject = NULL, *body = NULL;
+	int rc;
+
+	if (day)
+		compliance_day_text(day, lang, due, sizeof(due));
+	if (r->p->facts.expires)
+		compliance_day_text(r->p->facts.expires, lang, expires,
+				    sizeof(expires));
+	snprintf(days, sizeof(days), "%d", r->days);
+	if (c->web_url[0])
+		snprintf(url, sizeof(url), "%s/#/course/%s", c->web_url,
+			 r->p->course);
+	if (template_mail(c->db, kind, lang, vars,
+			  sizeof(vars) / sizeof(vars[0]), &subject, &body))
+		return STORE_ENOMEM;
+	snprintf(key, sizeof(key), "reminder:%lld", (long long)id);
+	rc = mail_enqueue(c->db, to->email, subject, body, "reminder", key,
+			  c->now);
+	free(subject);
+	free(body);
+	return rc == MAIL_EDB ? STORE_EDB : rc < 0 ? STORE_EINVAL : 0;
+}
+
+/* Notes the outbox row of reminder id. */
+static int compliance_remind_link(sqlite3 *db, int64_t id, int64_t mail_id)
+{
+	sqlite3_stmt *st = db_prepare(db, "UPDATE reminders SET mail_id = ?2 "
+					  "WHERE id = ?1");
+	int rc;
+
+	if (!st)
+		return STORE_EDB;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, mail_id);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 :
+					      compliance_fail(db, "link");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The reminder r to one recipient, when it is new. A mail that cannot
+ * be made (an address the outbox refuses) leaves the decision recorded
+ * without a mail, logged, so it is not tried at every run. */
+static int compliance_remind(struct compliance_run_ctx *c,
+			     const struct compliance_reminder *r,
+			     const struct compliance_person *to,
+			     const char *role, const char *kind)
+{
+	int64_t id;
+	int rc = compliance_remind_row(c, r, to, role, &id);
+
+	if (rc <= 0)
+		return rc;
+	rc = compliance_remind_mail(c, r, to, kind, id);
+	if (rc == STORE_EINVAL) {
+		log_warn("msg=\"reminder not mailed: address refused\" "
+			 "user=%lld course=%s recipient=%lld",
+			 (long long)r->p->user_id, r->p->course,
+			 (long long)to->id);
+		return 0;
+	}
+	if (!rc)
+		rc = compliance_remind_link(c->db, id,
+					    sqlite3_last_insert_rowid(c->db));
+	if (!rc)
+		c->tally->reminders++;
+	return rc;
+}
+
+/* The managers of the learner: managers in a group the learner is in or
+ * in a group above one of those. ?1 the learner. */
+static const char compliance_sql_managers[] =
+	"WITH RECURSIVE up (id) AS (SELECT group_id FROM group_members "
+	"WHERE user_id = ?1 UNION SELECT g.parent_id FROM groups g JOIN up "
+	"ON g.id = up.id WHERE g.parent_id IS NOT NULL) "
+	"SELECT DISTINCT u.id, u.email, u.name, coalesce(u.language, '') "
+	"FROM users u JOIN group_members m ON m.user_id = u.id JOIN up ON "
+	"m.group_id = up.id WHERE u.role = 'manager' AND u.id <> ?1 "
+	"ORDER BY u.id";
+
+static int compliance_remind_managers(struct compliance_run_ctx *c,
+				      const struct compliance_reminder *r)
+{
+	struct compliance_person m;
+	sqlite3_stmt *st = c->managers;
+	int rc = 0, step = SQLITE_DONE;
+
+	sqlite3_bind_int64(st, 1, r->p->user_id);
+	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		compliance_person_read(st, &m);
+		rc = compliance_remind(c, r, &m, "manager",
+				       "overdue_manager");
+	}
+	if (!rc && step != SQLITE_DONE)
+		rc = compliance_fail(c->db, "managers");
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* The latest entry of the schedule (of due dates, or of expiry) that has
+ * passed at now; its index, or -1. */
+static int compliance_entry_due(const struct compliance_run_ctx *c,
+				int expiry, int64_t base)
+{
+	int best = -1;
+	int64_t at, best_at = 0;
+
+	for (int i = 0; i < c->entries; i++) {
+		if (c->schedule[i].expiry != expiry)
+			continue;
+		at = expiry ? base - (int64_t)c->schedule[i].days *
+					     COMPLIANCE_DAY :
+			      base + (int64_t)c->schedule[i].days *
+					     COMPLIANCE_DAY;
+		if (c->now >= at && (best < 0 || at > best_at)) {
+			best = i;
+			best_at = at;
+		}
+	}
+	return best;
+}
+
+/* Days from now to t, rounded up (negative when t is past). */
+static int compliance_days_until(int64_t now, int64_t t)
+{
+	int64_t d = t - now;
+
+	return (int)(d >= 0 ? (d + COMPLIANCE_DAY - 1) / COMPLIANCE_DAY :
+			      -((-d) / COMPLIANCE_DAY));
+}
+
+/* The due-date reminder of a round not done. */
+static int compliance_remind_due(struct compliance_run_ctx *c,
+				 struct compliance_reminder *r,
+				 const struct compliance_person *learner)
+{
+	int64_t day = compliance_day_start(r->p->facts.due);
+	char today[COMPLIANCE_DATE_LEN + 1];
+	int i, d, rc;
+
+	if (!day || (i = compliance_entry_due(c, 0, day)) < 0)
+		return 0;
+	d = c->schedule[i].days;
+	compliance_date(c->now, 0, today);
+	snprintf(r->round, sizeof(r->round), "due:%lld:%s",
+		 (long long)r->p->round_id, r->p->facts.due);
+	snprintf(r->entry, sizeof(r->entry), "%s%d", d > 0 ? "+" : "", d);
+	r->days = (int)((compliance_day_start(today) - day) / COMPLIANCE_DAY);
+	if (r->days < 0)
+		r->days = -r->days;
+	rc = compliance_remind(c, r, learner, "learner",
+			       d > 0 ? "overdue" : "reminder");
+	if (!rc && d > 0)
+		rc = compliance_remind_managers(c, r);
+	return rc;
+}
+
+/* The reminder before the latest certificate expires. */
+static int compliance_remind_expiry(struct compliance_run_ctx *c,
+				    struct compliance_reminder *r,
+				    const struct compliance_person *learner)
+{
+	int64_t exp = r->p->facts.expires;
+	int i;
+
+	if (!r->p->facts.has_cert || !exp || c->now >= exp ||
+	    (i = compliance_entry_due(c, 1, exp)) < 0)
+		return 0;
+	snprintf(r->round, sizeof(r->round), "cert:%lld",
+		 (long long)r->p->cert_id);
+	snprintf(r->entry, sizeof(r->entry), "expiry-%d",
+		 c->schedule[i].days);
+	r->days = compliance_days_until(c->now, exp);
+	return compliance_remind(c, r, learner, "learner", "expiry");
+}
+
+/* ---- one run ---- */
+
+/* ?1 user or NULL, ?2 course or NULL, ?3 a manager whose scope limits
+ * the rows, or NULL: the pairs of learner and course that assignments
+ * give, by user and course, with the earliest due date and the
+ * recurrence. */
+#define COMPLIANCE_SQL_PAIRS                                               \
+	"WITH RECURSIVE reach (id) AS (SELECT group_id FROM group_members " \
+	"WHERE user_id = ?3 UNION SELECT g.id FROM groups g JOIN reach r "  \
+	"ON g.parent_id = r.id) "                                           \
+	"SELECT x.user_id, x.course_id, min(x.due), "                       \
+	"coalesce(min(x.recur_months), 0), max(x.recur_on_expiry), u.name, " \
+	"u.email, coalesce(u.language, ''), c.title FROM (SELECT "          \
+	"a.user_id, a.course_id, a.due, a.recur_months, a.recur_on_expiry " \
+	"FROM assignments a WHERE a.user_id IS NOT NULL UNION ALL SELECT "  \
+	"m.user_id, a.course_id, a.due, a.recur_months, a.recur_on_expiry " \
+	"FROM assignments a JOIN group_members m ON m.group_id = "          \
+	"a.group_id) x JOIN users u ON u.id = x.user_id JOIN courses c ON " \
+	"c.id = x.course_id WHERE (?1 IS NULL OR x.user_id = ?1) AND (?2 "  \
+	"IS NULL OR x.course_id = ?2) AND (?3 IS NULL OR x.user_id = ?3 OR " \
+	"x.user_id IN (SELECT m.user_id FROM group_members m JOIN reach r " \
+	"ON m.group_id = r.id)) GROUP BY x.user_id, x.course_id ORDER BY "  \
+	"x.user_id, x.course_id"
+
+static const char compliance_sql_pairs[] = COMPLIANCE_SQL_PAIRS;
+
+/* The pair of the row of st (compliance_sql_pairs), borrowing st. */
+static void compliance_pair_read(sqlite3_stmt *st, struct compliance_pair *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->user_id = sqlite3_column_int64(st, 0);
+	p->course = db_text(st, 1);
+	p->assigned_due = db_text(st, 2);
+	p->recur_months = sqlite3_column_int(st, 3);
+	p->on_expiry = sqlite3_column_int(st, 4);
+}
+
+/* Rounds, then reminders, for the pair of the row of st. */
+static int compliance_run_pair(struct compliance_run_ctx *c,
+			       sqlite3_stmt *st)
+{
+	struct compliance_pair p;
+	struct compliance_reminder r = { .p = &p };
+	struct compliance_person learner;
+	int rc, opened;
+
+	compliance_pair_read(st, &p);
+	if ((rc = compliance_facts_load(c->db, c->facts, &p)))
+		return rc;
+	opened = compliance_open_recur(c->db, &p, c->now);
+	if (opened == 0)
+		opened = compliance_open_retrain(c->db, &p, c->now);
+	if (opened < 0)
+		return opened;
+	c->tally->rounds += opened;
+	if (opened && (rc = compliance_facts_load(c->db, c->facts, &p)))
+		return rc;
+	learner.id = p.user_id;
+	compliance_copy(learner.name, sizeof(learner.name), st, 5);
+	compliance_copy(learner.email, sizeof(learner.email), st, 6);
+	compliance_copy(learner.language, sizeof(learner.language), st, 7);
+	r.title = db_text(st, 8);
+	r.learner = learner.name;
+	if (!p.facts.current)
+		rc = compliance_remind_due(c, &r, &learner);
+	if (!rc)
+		rc = compliance_remind_expiry(c, &r, &learner);
+	return rc;
+}
+
+/* The statements and settings of a run. */
+static int compliance_run_open(struct compliance_run_ctx *c)
+{
+	sqlite3_stmt *st;
+
+	c->entries = settings_reminders(c->db, c->schedule);
+	if (c->entries < 0)
+		return STORE_EDB;
+	if (settings_get(c->db, SETTINGS_WEB_URL, c->web_url,
+			 sizeof(c->web_url)))
+		c->web_url[0] = 0;
+	else if (c->web_url[0] && c->web_url[strlen(c->web_url) - 1] == '/')
+		c->web_url[strlen(c->web_url) - 1] = 0;
+	snprintf(c->language, sizeof(c->language), "de");
+	if ((st = db_prepare(c->db, "SELECT value FROM branding WHERE key = "
+				    "'default_language'"))) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			compliance_copy(c->language, sizeof(c->language), st,
+					0);
+		sqlite3_finalize(st);
+	}
+	c->facts = db_prepare(c->db, compliance_sql_facts);
+	c->managers = db_prepare(c->db, compliance_sql_managers);
+	return c->facts && c->managers ? 0 : STORE_EDB;
+}
+
+static void compliance_run_close(struct compliance_run_ctx *c)
+{
+	sqlite3_finalize(c->facts);
+	sqlite3_finalize(c->managers);
+}
+
+static int compliance_run_pairs(struct compliance_run_ctx *c)
+{
+	sqlite3_stmt *st = db_prepare(c->db, compliance_sql_pairs);
+	int rc = 0, step = SQLITE_DONE;
+
+	if (!st)
+		return STORE_EDB;
+	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW)
+		rc = compliance_run_pair(c, st);
+	if (!rc && step != SQLITE_DONE)
+		rc = compliance_fail(c->db, "pairs");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int compliance_run(sqlite3 *db, int64_t now, struct compliance_tally *t)
+{
+	struct compliance_run_ctx c = { .db = db, .now = now, .tally = t };
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	if (db_begin(db))
+		return STORE_EDB;
+	rc = compliance_run_open(&c);
+	if (!rc)
+		rc = compliance_run_pairs(&c);
+	compliance_run_close(&c);
+	if (!rc && db_commit(db))
+		rc = STORE_EDB;
+	if (rc) {
+		db_rollback(db);
+		memset(t, 0, sizeof(*t));
+	}
+	return rc;
+}
+
+/* ---- the list ---- */
+
+static int compliance_add_time(cJSON *o, const char *name, int64_t t)
+{
+	char iso[32];
+
+	if (!t)
+		return cJSON_AddNullToObject(o, name) != NULL;
+	clock_format_iso(t, iso, sizeof(iso));
+	return cJSON_AddStringToObject(o, name, iso) != NULL;
+}
+
+static int compliance_add_text(cJSON *o, const char *name, const char *s)
+{
+	if (!s || !*s)
+		return cJSON_AddNullToObject(o, name) != NULL;
+	return cJSON_AddStringToObject(o, name, s) != NULL;
+}
+
+static cJSON *compliance_round_json(const struct compliance_pair *p)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o || !cJSON_AddStringToObject(o, "reason",
+					   p->round_id ? p->reason :
+							 "assigned") ||
+	    !compliance_add_time(o, "opened", p->round_id ? p->opened_at : 0) ||
+	    !compliance_add_text(o, "due", p->facts.due)) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+static cJSON *compliance_cert_json(const struct compliance_pair *p)
+{
+	cJSON *o;
+
+	if (!p->facts.has_cert)
+		return cJSON_CreateNull();
+	o = cJSON_CreateObject();
+	if (!o ||
+	    !cJSON_AddNumberToObject(o, "id", (double)p->cert_id) ||
+	    !cJSON_AddStringToObject(o, "number", p->number) ||
+	    !compliance_add_time(o, "issued", p->issued) ||
+	    !compliance_add_time(o, "expires", p->facts.expires) ||
+	    !cJSON_AddBoolToObject(o, "renewal_required", !p->fresh)) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* The reminders decided for the pair, oldest first. */
+static cJSON *compliance_reminders_json(sqlite3 *db,
+					const struct compliance_pair *p)
+{
+	sqlite3_stmt *st = db_prepare(
+		db, "SELECT r.entry, r.role, u.email, r.created_at, "
+		    "m.sent_at FROM reminders r JOIN users u ON u.id = "
+		    "r.recipient_id LEFT JOIN mail_outbox m ON m.id = "
+		    "r.mail_id WHERE r.user_id = ?1 AND r.course_id = ?2 "
+		    "ORDER BY r.id");
+	cJSON *list = cJSON_CreateArray(), *o;
+	int step = SQLITE_DONE, ok = list && st;
+
+	if (st) {
+		sqlite3_bind_int64(st, 1, p->user_id);
+		sqlite3_bind_text(st, 2, p->course, -1, SQLITE_STATIC);
+	}
+	while (ok && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		ok = (o = cJSON_CreateObject()) &&
+		     cJSON_AddItemToArray(list, o) &&
+		     cJSON_AddStringToObject(o, "entry", db_text(st, 0)) &&
+		     cJSON_AddStringToObject(o, "role", db_text(st, 1)) &&
+		     cJSON_AddStringToObject(o, "to", db_text(st, 2)) &&
+		     compliance_add_time(o, "queued",
+					 sqlite3_column_int64(st, 3)) &&
+		     compliance_add_time(o, "sent",
+					 sqlite3_column_int64(st, 4));
+	}
+	if (ok && step != SQLITE_DONE) {
+		compliance_fail(db, "reminders");
+		ok = 0;
+	}
+	sqlite3_finalize(st);
+	if (!ok) {
+		cJSON_Delete(list);
+		return NULL;
+	}
+	return list;
+}
+
+/* The row of a pair (its facts loaded) and the pairs statement st. */
+static cJSON *compliance_row_json(sqlite3 *db, sqlite3_stmt *st,
+				  const struct compliance_pair *p,
+				  enum compliance_status s, int reminders)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o ||
+	    !cJSON_AddNumberToObject(o, "user", (double)p->user_id) ||
+	    !cJSON_AddStringToObject(o, "name", db_text(st, 5)) ||
+	    !cJSON_AddStringToObject(o, "email", db_text(st, 6)) ||
+	    !cJSON_AddStringToObject(o, "course", p->course) ||
+	    !cJSON_AddStringToObject(o, "title", db_text(st, 8)) ||
+	    !cJSON_AddStringToObject(o, "status", compliance_status_name(s)) ||
+	    !compliance_add_text(o, "due", p->facts.due) ||
+	    !cJSON_AddItemToObject(o, "round", compliance_round_json(p)) ||
+	    !cJSON_AddItemToObject(o, "certificate",
+				   compliance_cert_json(p)) ||
+	    (reminders &&
+	     !cJSON_AddItemToObject(o, "reminders",
+				    compliance_reminders_json(db, p)))) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* Adds the row of st to list when it passes the filter. */
+static int compliance_list_row(sqlite3 *db, sqlite3_stmt *st,
+			       sqlite3_stmt *facts,
+			       const struct compliance_filter *f, int64_t now,
+			       cJSON *list)
+{
+	struct compliance_pair p;
+	enum compliance_status s;
+	cJSON *o;
+	int rc;
+
+	compliance_pair_read(st, &p);
+	if ((rc = compliance_facts_load(db, facts, &p)))
+		return rc;
+	s = compliance_status_of(&p.facts, now);
+	if (f->status >= 0 && (int)s != f->status)
+		return 0;
+	o = compliance_row_json(db, st, &p, s, f->reminders);
+	if (!o || !cJSON_AddItemToArray(list, o)) {
+		cJSON_Delete(o);
+		return STORE_ENOMEM;
+	}
+	return 0;
+}
+
+int compliance_list_json(sqlite3 *db, const struct compliance_filter *f,
+			 int64_t now, cJSON **out)
+{
+	sqlite3_stmt *st = db_prepare(db, compliance_sql_pairs);
+	sqlite3_stmt *facts = db_prepare(db, compliance_sql_facts);
+	cJSON *list = cJSON_CreateArray();
+	int rc = st && facts ? 0 : STORE_EDB, step = SQLITE_DONE;
+
+	if (!rc && !list)
+		rc = STORE_ENOMEM;
+	if (!rc) {
+		if (f->user_id)
+			sqlite3_bind_int64(st, 1, f->user_id);
+		if (f->course)
+			sqlite3_bind_text(st, 2, f->course, -1,
+					  SQLITE_STATIC);
+		if (f->manager_id)
+			sqlite3_bind_int64(st, 3, f->manager_id);
+	}
+	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW)
+		rc = compliance_list_row(db, st, facts, f, now, list);
+	if (!rc && step != SQLITE_DONE)
+		rc = compliance_fail(db, "list");
+	sqlite3_finalize(st);
+	sqlite3_finalize(facts);
+	if (rc)
+		cJSON_Delete(list);
+	else
+		*out = list;
+	return rc;
+}
+
+/* ---- the runner of serve ---- */
+
+struct compliance_runner {
+	uv_loop_t *loop;
+	const struct lms_clock *clock;
+	const char *tenant;
+	struct mail_sender *mail;
+	sqlite3 *db; /* used on the thread pool only, one run at a time */
+	uv_timer_t timer;
+	uv_work_t work;
+	int running;
+	int again; /* poked while a run was in flight */
+	int stopping;
+	int64_t now;
+	int rc;
+	struct compliance_tally tally;
+	void (*done)(void *arg);
+	void *done_arg;
+};
+
+static void compliance_runner_tick(uv_timer_t *t);
+
+static void compliance_runner_closed(uv_handle_t *h)
+{
+	struct compliance_runner *r = h->data;
+
+	sqlite3_close_v2(r->db);
+	if (r->done)
+		r->done(r->done_arg);
+	free(r);
+}
+
+static void compliance_runner_work(uv_work_t *w)
+{
+	struct compliance_runner *r = w->data;
+
+	r->rc = compliance_run(r->db, r->now, &r->tally);
+}
+
+static void compliance_runner_done(uv_work_t *w, int status)
+{
+	struct compliance_runner *r = w->data;
+
+	r->running = 0;
+	if (status == 0 && r->rc)
+		log_error("msg=\"compliance run failed\" tenant=%s error=\"%s\"",
+			  r->tenant, store_strerror(r->rc));
+	else if (status == 0 && (r->tally.rounds || r->tally.reminders))
+		log_info("msg=\"compliance run\" tenant=%s rounds=%d "
+			 "reminders=%d", r->tenant, r->tally.rounds,
+			 r->tally.reminders);
+	if (status == 0 && r->tally.reminders)
+		mail_sender_poke(r->mail);
+	if (r->stopping) {
+		uv_close((uv_handle_t *)&r->timer, compliance_runner_closed);
+		return;
+	}
+	if (r->again) {
+		r->again = 0;
+		uv_timer_start(&r->timer, compliance_runner_tick, 0,
+			       COMPLIANCE_TICK * 1000);
+	}
+}
+
+static void compliance_runner_tick(uv_timer_t *t)
+{
+	struct compliance_runner *r = t->data;
+
+	if (r->running || r->stopping)
+		return;
+	r->now = clock_now(r->clock);
+	r->work.data = r;
+	if (uv_queue_work(r->loop, &r->work, compliance_runner_work,
+			  compliance_runner_done) == 0)
+		r->running = 1;
+}
+
+int compliance_runner_start(uv_loop_t *loop, const char *data_dir,
+			    const struct lms_clock *clock, const char *tenant,
+			    struct mail_sender *mail,
+			    struct compliance_runner **out)
+{
+	struct compliance_runner *r = calloc(1, sizeof(*r));
+	char *path = fs_join(data_dir, STORE_FILE);
+	int rc = r && path ? store_open(path, &r->db) : STORE_ENOMEM;
+
+	free(path);
+	if (rc) {
+		free(r);
+		return rc;
+	}
+	r->loop = loop;
+	r->clock = clock;
+	r->tenant = tenant;
+	r->mail = mail;
+	uv_timer_init(loop, &r->timer);
+	r->timer.data = r;
+	uv_timer_start(&r->timer, compliance_runner_tick, 0,
+		       COMPLIANCE_TICK * 1000);
+	*out = r;
+	return 0;
+}
+
+void compliance_runner_poke(struct compliance_runner *r)
+{
+	if (!r || r->stopping)
+		return;
+	if (r->running)
+		r->again = 1;
+	else
+		uv_timer_start(&r->timer, compliance_runner_tick, 0,
+			       COMPLIANCE_TICK * 1000);
+}
+
+void compliance_runner_stop(struct compliance_runner *r,
+			    void (*done)(void *arg), void *arg)
+{
+	if (!r || r->stopping)
+		return;
+	r->stopping = 1;
+	r->mail = NULL; /* stopped with it; not poked any more */
+	r->done = done;
+	r->done_arg = arg;
+	uv_timer_stop(&r->timer);
+	if (!r->running)
+		uv_close((uv_handle_t *)&r->timer, compliance_runner_closed);
+}
