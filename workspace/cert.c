@@ -13,6 +13,7 @@
 #include "common/db.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/query.h"
 #include "workspace/auth.h"
 #include "workspace/brand.h"
 #include "workspace/certpdf.h"
@@ -20,6 +21,7 @@
 #include "workspace/coursecache.h"
 #include "workspace/learn.h"
 #include "workspace/people.h"
+#include "workspace/scope.h"
 #include "workspace/settings.h"
 #include "workspace/store.h"
 
@@ -597,21 +599,16 @@ static int64_t cert_id(const char *s, size_t n)
 	return v;
 }
 
-/* ?user=ID of the query: 1 with *id, 0 when absent, -1 when bad. */
-static int cert_query_user(const char *query, int64_t *id)
+/* Whether me may see the certificates of user: 1 (their own, an admin,
+ * a manager of one of their groups), 0, or a negative STORE_E* code. */
+static int cert_may_see(sqlite3 *db, const struct people_user *me,
+			int64_t user)
 {
-	const char *p = query;
-	size_t n;
-
-	while (p && *p) {
-		n = strcspn(p, "&");
-		if (!strncmp(p, "user=", 5)) {
-			*id = cert_id(p + 5, n - 5);
-			return *id ? 1 : -1;
-		}
-		p += n + (p[n] == '&');
-	}
-	return 0;
+	if (me->role == PEOPLE_ROLE_ADMIN || user == me->id)
+		return 1;
+	if (me->role != PEOPLE_ROLE_MANAGER)
+		return 0;
+	return scope_user(db, me, user);
 }
 
 static void cert_list(struct api_ctx *api, struct http_exchange *x,
@@ -625,20 +622,21 @@ static void cert_list(struct api_ctx *api, struct http_exchange *x,
 
 	if (auth_require(api, x, req, AUTH_ANY_ROLE, &me))
 		return;
-	q = cert_query_user(req->query, &target);
+	q = query_id(req->query, "user", &target);
 	if (q < 0) {
 		http_respond_error(x, 400, "bad_request",
 				   "user must be a user id");
 		return;
 	}
-	if (me.role != PEOPLE_ROLE_ADMIN) {
-		if (q && target != me.id) {
-			http_respond_error(x, 403, "forbidden",
-					   "only admins see others' "
-					   "certificates");
-			return;
-		}
+	if (me.role != PEOPLE_ROLE_ADMIN && !q)
 		target = me.id;
+	if (q && (rc = cert_may_see(api->db, &me, target)) <= 0) {
+		if (rc < 0)
+			cert_internal(api, x, req, rc);
+		else
+			http_respond_error(x, 403, "forbidden",
+					   "not one of your people");
+		return;
 	}
 	/* issue what completions made due (see cert.h); for everybody at
 	 * once only through learn.c */
@@ -899,18 +897,21 @@ static void cert_pdf(struct api_ctx *api, struct http_exchange *x,
 	struct people_user me;
 	struct cert_job *j = NULL;
 	sqlite3_stmt *st;
-	int step, rc;
+	int step, may, rc;
 
 	if (auth_require(api, x, req, AUTH_ANY_ROLE, &me))
 		return;
 	st = cert_find(api->db, id, NULL, &step);
-	if (step == SQLITE_DONE ||
-	    (step == SQLITE_ROW && me.role != PEOPLE_ROLE_ADMIN &&
-	     sqlite3_column_int64(st, CERT_C_USER) != me.id)) {
+	may = step != SQLITE_ROW ? 0 :
+	      cert_may_see(api->db, &me,
+			   sqlite3_column_int64(st, CERT_C_USER));
+	if (step == SQLITE_DONE || (step == SQLITE_ROW && !may)) {
 		sqlite3_finalize(st);
 		http_respond_error(x, 404, "not_found", "no such certificate");
 		return;
 	}
+	if (may < 0)
+		step = SQLITE_ERROR;
 	cert_base(api, x, req, base, sizeof(base));
 	rc = step != SQLITE_ROW ? STORE_EDB :
 	     !(j = calloc(1, sizeof(*j))) ? STORE_ENOMEM :

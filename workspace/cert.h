@@ -6,11 +6,13 @@
  * its unguessable code whether it is valid, expired or revoked.
  *
  *   GET  /api/v1/certificates             a user's own; admins all, or
- *                                         ?user=ID -> [{"id", "number",
+ *                                         ?user=ID (managers: of their
+ *                                         scope) -> [{"id", "number",
  *                                         "user", "course", "revision",
  *                                         "issued", "expires", "status",
  *                                         "verify_url"}]
- *   GET  /api/v1/certificates/{id}/pdf    own, or admins: application/pdf
+ *   GET  /api/v1/certificates/{id}/pdf    own, admins, managers of the
+ *                                         owner: application/pdf
  *   POST /api/v1/certificates/{id}/revoke (admin) {"reason"} -> 200 the
  *                                         certificate; 409 when revoked
  *   GET  /verify/{code}                   anyone: a small HTML page; 404

@@ -8,6 +8,7 @@
 #include "workspace/compliance.h"
 
 #include "common/log.h"
+#include "common/query.h"
 #include "workspace/auth.h"
 #include "workspace/people.h"
 #include "workspace/scope.h"
@@ -22,30 +23,15 @@
 
 /* The value of name in the query into out: 1 when there, 0 when not,
  * -1 when it is empty, too long or holds anything but letters, digits,
- * '-' and '_' (ids and status names need no escapes). */
+ * '-' and '_' (ids and status names). */
 static int compliance_query(const char *query, const char *name, char *out)
 {
-	size_t len = strlen(name), n;
-	const char *p = query;
+	int rc = query_get(query, name, out, COMPLIANCE_VALUE_MAX + 1);
 
-	while (p && *p) {
-		n = strcspn(p, "&");
-		if (n > len && p[len] == '=' && !strncmp(p, name, len)) {
-			n -= len + 1;
-			p += len + 1;
-			if (!n || n > COMPLIANCE_VALUE_MAX)
-				return -1;
-			for (size_t i = 0; i < n; i++)
-				if (!isalnum((unsigned char)p[i]) &&
-				    p[i] != '-' && p[i] != '_')
-					return -1;
-			memcpy(out, p, n);
-			out[n] = '\0';
-			return 1;
-		}
-		p += n + (p[n] == '&');
-	}
-	return 0;
+	for (const char *p = out; rc > 0 && *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
+			return -1;
+	return rc;
 }
 
 /* Fills f from the query: 0, or -1 after answering 400. */

@@ -201,4 +201,18 @@ void mail_sender_poke(struct mail_sender *s);
 void mail_sender_stop(struct mail_sender *s, void (*done)(void *arg),
 		      void *arg);
 
+/* ---- the outbox for admins (workspace/mail_api.c) ---- */
+
+/* GET /api/v1/mail/outbox[?state=queued|retrying|sent][&before=ID]
+ * (admins): {"mails": [{"id", "to", "kind", "subject", "created",
+ * "attempts", "next_attempt", "sent", "last_error", "state"}],
+ * "counts": {"queued", "retrying", "sent"}, "next_before"}, newest
+ * first, 50 a page. Answers req when its path is this module's; see
+ * api_route_fn in workspace/api.h. */
+struct api_ctx;
+struct http_exchange;
+struct http_request;
+int mail_route(struct api_ctx *api, struct http_exchange *x,
+	       const struct http_request *req);
+
 #endif

@@ -282,3 +282,63 @@ lmsTest('cert: issued on completion, PDF, verify, revoke, expiry',
 	assert.deepEqual(later.map((c) => [c.id, c.status]),
 			 [[leas[0].id, 'expired']]);
 });
+
+lmsTest('cert: managers see and download those of their people only',
+	async () => {
+	const mother = await setupMother({ courses: [COURSE] });
+	const ws = await addWorkspace(mother, 'acme', [COURSE]);
+	await waitFor(async () => (await ws.catalog()).find(
+		(c) => c.id === COURSE), undefined, { what: 'the course' });
+
+	await addUser(ws, 'ada@example.org', 'admin');
+	await addUser(ws, 'mia@example.org', 'manager', { site: 'koeln' });
+	const piaId = await addUser(ws, 'pia@example.org', 'learner',
+				    { site: 'koeln' });
+	const leaId = await addUser(ws, 'lea@example.org', 'learner',
+				    { site: 'bonn' });
+	const admin = await bearer(ws, 'ada@example.org');
+	const mia = await bearer(ws, 'mia@example.org');
+	const pia = await bearer(ws, 'pia@example.org');
+	const lea = await bearer(ws, 'lea@example.org');
+	const house = await request(ws, 'POST', '/api/v1/groups', {
+		headers: admin, json: { name: 'Haus Köln',
+					rule: { site: 'koeln' } } });
+	assert.equal(house.status, 201, house.text);
+	for (const user of ['pia@example.org', 'lea@example.org']) {
+		const made = await request(ws, 'POST', '/api/v1/assignments', {
+			headers: admin,
+			json: { course: COURSE, user, due: '2027-03-01' } });
+		assert.equal(made.status, 201, made.text);
+	}
+	await completeCourse(ws, pia, COURSE);
+	await completeCourse(ws, lea, COURSE);
+	const [piaCert] = await certificates(ws, pia);
+	const [leaCert] = await certificates(ws, lea);
+
+	/* the manager's own list is their own (none) */
+	assert.deepEqual(await certificates(ws, mia), []);
+	/* one of the house: listed and downloadable */
+	assert.deepEqual((await certificates(ws, mia, `?user=${piaId}`))
+		.map((c) => c.number), [piaCert.number]);
+	const pdf = await request(ws, 'GET',
+		`/api/v1/certificates/${piaCert.id}/pdf`, { headers: mia });
+	assert.equal(pdf.status, 200);
+	assert.equal(pdf.headers.get('content-type'), 'application/pdf');
+	/* not of the house: refused, and the PDF is not found */
+	assertErrorCode(await request(ws, 'GET',
+		`/api/v1/certificates?user=${leaId}`, { headers: mia }),
+		403, 'forbidden');
+	assertErrorCode(await request(ws, 'GET',
+		`/api/v1/certificates/${leaCert.id}/pdf`, { headers: mia }),
+		404, 'not_found');
+	/* managers do not revoke; learners see no one else's */
+	assertErrorCode(await request(ws, 'POST',
+		`/api/v1/certificates/${piaCert.id}/revoke`,
+		{ headers: mia, json: { reason: 'x' } }), 403, 'forbidden');
+	assertErrorCode(await request(ws, 'GET',
+		`/api/v1/certificates?user=${leaId}`, { headers: pia }),
+		403, 'forbidden');
+	assertErrorCode(await request(ws, 'GET',
+		`/api/v1/certificates/${leaCert.id}/pdf`, { headers: pia }),
+		404, 'not_found');
+});

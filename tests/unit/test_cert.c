@@ -142,22 +142,12 @@ static void test_number_and_code(void **state)
 	assert_false(cert_code_valid(""));
 }
 
-static void test_query_title_html(void **state)
+static void test_title_html(void **state)
 {
 	struct buf b;
-	int64_t id = 0;
 	char *t;
 
 	(void)state;
-	assert_int_equal(cert_query_user("", &id), 0);
-	assert_int_equal(cert_query_user("user=17", &id), 1);
-	assert_int_equal(id, 17);
-	assert_int_equal(cert_query_user("a=1&user=5&b=2", &id), 1);
-	assert_int_equal(id, 5);
-	assert_int_equal(cert_query_user("user=", &id), -1);
-	assert_int_equal(cert_query_user("user=5x", &id), -1);
-	assert_int_equal(cert_query_user("user=0", &id), -1);
-	assert_int_equal(cert_query_user("users=5", &id), 0);
 
 	t = cert_title("{\"de\": \"Hygiene\", \"en\": \"Hygiene basics\"}",
 		       "en");
@@ -573,7 +563,7 @@ int main(void)
 		cmocka_unit_test(test_add_months),
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_number_and_code),
-		cmocka_unit_test(test_query_title_html),
+		cmocka_unit_test(test_title_html),
 		cmocka_unit_test_setup_teardown(test_issue_once_per_completion,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_issue_in_transaction,
