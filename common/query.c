@@ -4,24 +4,16 @@
  */
 #include "common/query.h"
 
-#include <string.h>
+#include "common/crypto.h"
 
-static int query_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include <string.h>
 
 /* Decodes the n bytes at s into out: the length, or -1. */
 static int query_decode(const char *s, size_t n, char *out, size_t cap)
 {
 	size_t len = 0;
-	int hi, lo;
+	char hex[3] = "";
+	uint8_t byte;
 
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
@@ -31,11 +23,10 @@ static int query_decode(const char *s, size_t n, char *out, size_t cap)
 		} else if (c == '%') {
 			if (i + 2 >= n)
 				return -1;
-			hi = query_hex(s[i + 1]);
-			lo = query_hex(s[i + 2]);
-			if (hi < 0 || lo < 0 || (hi | lo) == 0)
+			memcpy(hex, s + i + 1, 2);
+			if (crypto_unhex(hex, &byte, 1) || !byte)
 				return -1;
-			c = (char)(hi << 4 | lo);
+			c = (char)byte;
 			i += 2;
 		}
 		if (len + 1 >= cap)
