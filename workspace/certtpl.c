@@ -363,20 +363,28 @@ static int certtpl_store_signature(sqlite3 *db, const uint8_t *data,
 	return rc;
 }
 
-/* 1 when a signature is stored, 0 when not, or CERTTPL_EDB. */
-static int certtpl_has_signature(sqlite3 *db)
+/* 1 when the table (a name of this module's) has a row, 0 when not, or
+ * CERTTPL_EDB. */
+static int certtpl_any(sqlite3 *db, const char *table)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT 1 FROM "
-					  "certificate_signature");
+	char sql[64];
+	sqlite3_stmt *st;
 	int step;
 
-	if (!st)
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM %s", table);
+	if (!(st = db_prepare(db, sql)))
 		return CERTTPL_EDB;
 	step = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (step != SQLITE_ROW && step != SQLITE_DONE)
-		return certtpl_fail(db, "has_signature");
+		return certtpl_fail(db, table);
 	return step == SQLITE_ROW;
+}
+
+/* 1 when a signature is stored, 0 when not, or CERTTPL_EDB. */
+static int certtpl_has_signature(sqlite3 *db)
+{
+	return certtpl_any(db, "certificate_signature");
 }
 
 /* The writes of c, inside the caller's transaction. */
@@ -447,16 +455,7 @@ static int certtpl_json_field(const struct certtpl t[2], int field,
 /* 1 when the tenant set a text, 0 when not, or CERTTPL_EDB. */
 static int certtpl_custom(sqlite3 *db)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT 1 FROM certificate_texts");
-	int step;
-
-	if (!st)
-		return CERTTPL_EDB;
-	step = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (step != SQLITE_ROW && step != SQLITE_DONE)
-		return certtpl_fail(db, "custom");
-	return step == SQLITE_ROW;
+	return certtpl_any(db, "certificate_texts");
 }
 
 static int certtpl_json_fill(sqlite3 *db, const struct certtpl t[2],
