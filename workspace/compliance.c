@@ -1002,9 +1002,9 @@ void compliance_runner_poke(struct compliance_runner *r)
 		return;
 	if (r->running)
 		r->again = 1;
-	else
-		uv_timer_start(&r->timer, compliance_runner_tick, 0,
-			       COMPLIANCE_TICK * 1000);
+	else	/* pokes in a row (events caught up) make one run */
+		uv_timer_start(&r->timer, compliance_runner_tick,
+			       COMPLIANCE_POKE_MS, COMPLIANCE_TICK * 1000);
 }
 
 void compliance_runner_stop(struct compliance_runner *r,

@@ -58,6 +58,7 @@
 #define COMPLIANCE_LEAD_DAYS 30	    /* a round on expiry opens so early */
 #define COMPLIANCE_ROUND_DAYS 30    /* a round's time when nothing expires */
 #define COMPLIANCE_TICK 60	    /* seconds between runs of serve */
+#define COMPLIANCE_POKE_MS 1000	    /* a poke runs it this much later */
 #define COMPLIANCE_DATE_LEN 10	    /* "YYYY-MM-DD" */
 
 enum compliance_status {
@@ -149,7 +150,8 @@ int compliance_runner_start(uv_loop_t *loop, const char *data_dir,
 			    struct mail_sender *mail,
 			    struct compliance_runner **out);
 
-/* Runs again soon (after a revision was applied, say). */
+/* Runs again COMPLIANCE_POKE_MS from now (after a revision was applied,
+ * say); pokes in a row make one run. */
 void compliance_runner_poke(struct compliance_runner *r);
 
 /* Stops it: a run in flight finishes first; then done(arg) runs on the

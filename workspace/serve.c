@@ -288,6 +288,15 @@ static void serve_signals(struct serve *s)
 	s->signals_open = 1;
 }
 
+/* A revision applied may ask for retraining: compliance runs soon. */
+static void serve_on_applied(void *arg)
+{
+	struct serve *s = arg;
+
+	if (s->compliance)
+		compliance_runner_poke(s->compliance);
+}
+
 static int serve_start(struct serve *s)
 {
 	struct sync_config cfg = {
@@ -297,6 +306,7 @@ static int serve_start(struct serve *s)
 		.apply = &s->apply,
 		.clock = &s->clock,
 		.applied_seq = s->applied_seq,
+		.on_applied = serve_on_applied,
 	};
 
 	s->api.loop = &s->loop;
@@ -318,6 +328,7 @@ static int serve_start(struct serve *s)
 			      &s->api, &s->http))
 		return serve_fail(s, "cannot listen on %s",
 				  s->settings.listen);
+	cfg.on_applied_arg = s;
 	memcpy(cfg.mother_pub, s->mother_pub, CRYPTO_PUBKEY_LEN);
 	if (sync_start(&s->loop, &cfg, &s->sync))
 		return serve_fail(s, "cannot start the sync client");

@@ -82,6 +82,8 @@ struct sync_client {
 	const struct crypto_key *key;
 	struct apply_ctx *apply;
 	const struct lms_clock *clock;
+	void (*on_applied)(void *arg);
+	void *on_applied_arg;
 
 	uint64_t applied;	 /* last event applied */
 	int resuming;		 /* RESUME sent: drop until applied + 1 */
@@ -554,6 +556,8 @@ static void sync_on_applied(struct apply_job *job)
 			 "revision=%s", s->tenant,
 			 (unsigned long long)ev->seq, ev->course,
 			 ev->new_rev);
+		if (s->on_applied)
+			s->on_applied(s->on_applied_arg);
 		if (live) {
 			s->state = SYNC_STREAMING;
 			sync_send_seq(s, PROTO_ACK, ev->seq);
@@ -661,6 +665,8 @@ int sync_start(uv_loop_t *loop, const struct sync_config *cfg,
 	s->apply = cfg->apply;
 	s->clock = cfg->clock;
 	s->applied = cfg->applied_seq;
+	s->on_applied = cfg->on_applied;
+	s->on_applied_arg = cfg->on_applied_arg;
 	s->backoff_ms = SYNC_BACKOFF_MIN_MS;
 
 	uv_timer_init(loop, &s->retry_timer);

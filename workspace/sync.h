@@ -29,6 +29,9 @@ struct sync_config {
 	struct apply_ctx *apply;	      /* borrowed, used by jobs */
 	const struct lms_clock *clock;	      /* borrowed */
 	uint64_t applied_seq;		      /* as the database says */
+	/* called on the loop after each event applied (may be NULL) */
+	void (*on_applied)(void *arg);
+	void *on_applied_arg;
 };
 
 struct sync_client;

@@ -308,3 +308,34 @@ lmsTest('compliance: a retraining revision asks for renewal', async () => {
 	assert.equal(none.code, 1, describeResult(none));
 	await smtp.stop();
 });
+
+lmsTest('compliance: a retraining revision of the mother opens a round at ' +
+	'once', async () => {
+	const mother = await setupMother({ courses: [COURSE] });
+	const ws = await addWorkspace(mother, 'acme', [COURSE]);
+	await ws.waitRevision(COURSE, mother.revisions[COURSE]);
+	await addUser(ws, 'ada@example.org', 'admin');
+	const ada = await bearer(ws, 'ada@example.org');
+	const pia = await addUser(ws, 'pia@example.org', 'learner');
+	const made = await request(ws, 'POST', '/api/v1/assignments', {
+		headers: ada, json: { course: COURSE, user: pia,
+				      due: '2099-01-01' } });
+	assert.equal(made.status, 201, made.text);
+	await completeCourse(ws, await signIn(ws, 'pia@example.org'), COURSE);
+	let [row] = await compliance(ws, ada, `?user=${pia}`);
+	assert.equal(row.status, 'completed');
+	assert.equal(row.round.reason, 'assigned');
+
+	/* no command and no minute's wait: the applied event runs it */
+	const dir = copySampleCourse(COURSE);
+	fs.appendFileSync(path.join(dir, 'lessons', 'haende.md'),
+			  '\n\nNeu: Handschmuck.\n');
+	const rev = await mother.publish(dir, 'Jewellery\n\nRetrain: yes\n');
+	await ws.waitRevision(COURSE, rev);
+	row = await waitFor(async () => {
+		const [r] = await compliance(ws, ada, `?user=${pia}`);
+		return r.round.reason === 'retrain' ? r : null;
+	}, 10000, { what: 'the retraining round' });
+	assert.equal(row.certificate.renewal_required, true);
+	assert.equal(row.status, 'in_progress');
+});
