@@ -10,6 +10,7 @@
 #include "common/db.h"
 #include "common/log.h"
 #include "workspace/auth.h"
+#include "workspace/brand.h"
 #include "workspace/mail.h"
 #include "workspace/settings.h"
 #include "workspace/store.h"
@@ -352,13 +353,30 @@ static int template_mail_vars(sqlite3 *db, const struct template_var *vars,
 	return rc;
 }
 
+/* The index of language in template_mail_languages; for a person who
+ * chose none (NULL, "" or another), the academy's default language. */
+static int template_mail_language(sqlite3 *db, const char *language)
+{
+	char academy[8] = BRAND_DEFAULT_LANGUAGE;
+	sqlite3_stmt *st;
+
+	if (language && (!strcmp(language, "de") || !strcmp(language, "en")))
+		return !strcmp(language, "en");
+	st = db_prepare(db, "SELECT value FROM branding WHERE key = "
+			    "'default_language'");
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		snprintf(academy, sizeof(academy), "%s", db_text(st, 0));
+	sqlite3_finalize(st);
+	return strcmp(academy, "de") != 0;
+}
+
 int template_mail(sqlite3 *db, const char *kind, const char *language,
 		  const struct template_var *vars, size_t n, char **subject,
 		  char **body)
 {
 	const struct template_mail_kind *k =
 		kind ? template_mail_find(kind, strlen(kind)) : NULL;
-	int lang = !(language && !strcmp(language, "de"));
+	int lang = template_mail_language(db, language);
 	char key[80], academy[STORE_SETTING_MAX];
 	struct template_var *all = NULL;
 	size_t count = 0;

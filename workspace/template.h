@@ -92,8 +92,9 @@ int template_mail_key(const char *key, const char *value, int *rc,
 		      char *why, size_t whycap);
 
 /* Renders the mail of kind ("invite", "reset", "reminder", "overdue",
- * "overdue_manager", "expiry") in language ("de"; anything else
- * English) from the tenant's template, or the built-in default when
+ * "overdue_manager", "expiry") in language ("de" or "en"; NULL, ""
+ * or another: the academy's default language) from the tenant's
+ * template, or the built-in default when
  * the tenant set none: *subject and *body are malloc'd (free()).
  * vars give the placeholders' values; "academy" is filled in from the
  * branding name when vars lack it. 0, or a negative code. */

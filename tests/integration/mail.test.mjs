@@ -237,7 +237,8 @@ lmsTest('invitations and resets are mailed by serve and by the command ' +
 		await addUser(ws, 'bob@example.org', 'learner', {},
 			      { name: 'Bob' });
 
-		/* the command line queues, mail flush sends */
+		/* the command line queues, mail flush sends; Bob chose no
+		 * language: the academy's default, German */
 		const printed = await runOk(WORKSPACE_BIN, ['user', 'invite',
 			ws.data, 'bob@example.org', '--mail']);
 		await runOk(WORKSPACE_BIN, ['mail', 'flush', ws.data]);
@@ -245,7 +246,7 @@ lmsTest('invitations and resets are mailed by serve and by the command ' +
 		assert.equal(msgs.length, 1);
 		assert.equal(header(msgs[0], 'To'), '<bob@example.org>');
 		assert.equal(header(msgs[0], 'Subject'),
-			     'Invitation to the learning platform');
+			     'Einladung zur Lernplattform');
 		assert.equal(linkOf(msgs[0]).url,
 			     'https://academy.example.com' +
 			     printed.stdout.trim());
@@ -253,6 +254,10 @@ lmsTest('invitations and resets are mailed by serve and by the command ' +
 		/* serve's sender: an admin's invitation arrives by itself */
 		await ws.start();
 		const admin = await signIn(ws, 'admin@example.org');
+		/* from now on the academy speaks English by default */
+		const english = await request(ws, 'PUT', '/api/v1/branding', {
+			headers: admin, json: { default_language: 'en' } });
+		assert.equal(english.status, 200, english.text);
 		let res = await request(ws, 'POST',
 				    `/api/v1/users/${anna}/invitation`,
 				    { headers: admin, json: {} });

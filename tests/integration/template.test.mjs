@@ -166,7 +166,8 @@ lmsTest('mail templates: set by CLI and API, used by invitations',
 		const admin = await bearer(ws, 'admin@example.org');
 		const bobAuth = await bearer(ws, 'bob@example.org');
 		let res = await request(ws, 'PUT', '/api/v1/branding', {
-			headers: admin, json: { name: 'Klinik Süd' } });
+			headers: admin, json: { name: 'Klinik Süd',
+						default_language: 'en' } });
 		assert.equal(res.status, 200, res.text);
 
 		/* English and a reminder through the API; GET /api/v1/settings
@@ -213,7 +214,8 @@ lmsTest('mail templates: set by CLI and API, used by invitations',
 					  { headers: bobAuth }), 403,
 			    'forbidden');
 
-		/* Anna's language is not set: the English text */
+		/* Anna's language is not set: the academy's default,
+		 * English here */
 		res = await request(ws, 'POST',
 				    `/api/v1/users/${anna}/invitation`,
 				    { headers: admin, json: {} });

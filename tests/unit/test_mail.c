@@ -351,7 +351,7 @@ static void test_link_mail(void **state)
 					   MAIL_LINK_INVITE,
 					   "/#/password?token=abc", NOW), 1);
 	assert_int_equal(mail_enqueue_link(f->db, "bob@example.org", "Bob",
-					   NULL, MAIL_LINK_RESET,
+					   "en", MAIL_LINK_RESET,
 					   "/#/password?token=def", NOW), 0);
 	st = db_prepare(f->db, "SELECT subject, body, kind, dedup_key FROM "
 			"mail_outbox ORDER BY id");

@@ -255,17 +255,37 @@ static void test_mail_render(void **state)
 	free(subject);
 	free(body);
 
-	/* anything but "de" is English; the branding's name wins */
+	/* "en" is English; the branding's name wins */
 	assert_int_equal(sqlite3_exec(f->db, "INSERT INTO branding (key, "
 					     "value) VALUES ('name', "
 					     "'Klinik Süd')", NULL, NULL,
 				      NULL), SQLITE_OK);
-	assert_int_equal(template_mail(f->db, "reminder", "fr", vars, 4,
+	assert_int_equal(template_mail(f->db, "reminder", "en", vars, 4,
 				       &subject, &body), 0);
 	assert_string_equal(subject, "Reminder: Hygiene is due on 01.03.2027");
 	assert_non_null(strstr(body, "Klinik Süd"));
 	free(subject);
 	free(body);
+
+	/* no language or another: the academy's default, German unless
+	 * the branding says English */
+	assert_int_equal(template_mail(f->db, "reminder", "fr", vars, 4,
+				       &subject, &body), 0);
+	assert_string_equal(subject, "Erinnerung: Hygiene bis 01.03.2027");
+	free(subject);
+	free(body);
+	assert_int_equal(sqlite3_exec(f->db, "INSERT INTO branding (key, "
+					     "value) VALUES "
+					     "('default_language', 'en')",
+				      NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(template_mail(f->db, "reminder", NULL, vars, 4,
+				       &subject, &body), 0);
+	assert_string_equal(subject, "Reminder: Hygiene is due on 01.03.2027");
+	free(subject);
+	free(body);
+	assert_int_equal(sqlite3_exec(f->db, "DELETE FROM branding WHERE key "
+					     "= 'default_language'", NULL,
+				      NULL, NULL), SQLITE_OK);
 
 	/* the tenant's own text, in its language only */
 	put(f->db, "mail.template.reminder.de.subject",
