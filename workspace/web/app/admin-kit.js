@@ -1,9 +1,10 @@
 /*
- * Pieces the admin's pages share: the sub-navigation and frame of a
- * page, forms named by their heading, tables that stack on narrow
- * screens, running a request with its button disabled, roles, rows of
- * key and value (attributes of a user, conditions of a group's rule)
- * and a delete button that asks once more in the page before it acts.
+ * Pieces the admin's pages share (and the manager's compliance pages):
+ * the sub-navigation and frame of a page, forms named by their
+ * heading, tables that stack on narrow screens, running a request with
+ * its button disabled, roles, rows of key and value (attributes of a
+ * user, conditions of a group's rule) and a delete button that asks
+ * once more in the page before it acts.
  */
 
 import { errorText, field, h, heading, replace, say, uid } from './dom.js';
@@ -16,6 +17,9 @@ const PAGES = [
 	['enrollment', 'admin.enrollment'],
 	['import', 'admin.import'],
 	['branding', 'admin.branding'],
+	['compliance', 'admin.compliance'],
+	['mail', 'admin.mail'],
+	['settings', 'admin.settings'],
 ];
 
 function subnav(at) {
@@ -26,10 +30,12 @@ function subnav(at) {
 			  t(key))))));
 }
 
-/* The frame of an admin page: sub-navigation, heading, then parts. */
+/* The frame of an admin page: sub-navigation (for admins; a manager
+ * reaches only the compliance pages), heading, then parts. */
 export function frame(ctx, at, title, ...parts) {
 	ctx.title(title);
-	replace(ctx.main, subnav(at), heading(title), ...parts);
+	replace(ctx.main, ctx.user?.role === 'admin' ? subnav(at) : null,
+		heading(title), ...parts);
 }
 
 /* A form with a heading of its own, named by it; the heading takes

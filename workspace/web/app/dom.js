@@ -151,6 +151,20 @@ export function dateEl(iso, lang) {
 	return h('time', { datetime: iso }, text);
 }
 
+/* A moment "YYYY-MM-DDTHH:MM:SSZ" for people, to the minute in UTC
+ * (which the text says), in a <time>; "–" for null. */
+export function timeEl(iso, lang) {
+	if (!iso)
+		return '–';
+	const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}:\d{2})/.exec(iso);
+
+	if (!m)
+		return h('time', { datetime: iso }, iso);
+	const day = lang === 'de' ? `${m[3]}.${m[2]}.${m[1]}` :
+		`${m[1]}-${m[2]}-${m[3]}`;
+	return h('time', { datetime: iso }, `${day} ${m[4]} UTC`);
+}
+
 /* A progress bar with its percentage as text and for assistive
  * technology. */
 export function progressBar(percent, label) {

@@ -1,13 +1,20 @@
 /*
- * The learner's pages: my trainings (the start page), the catalog of
- * courses open for self-enrollment, a course with its lessons and what
- * changed, and the lesson player (a text lesson or a quiz).
+ * The learner's pages: my trainings (the start page, with a badge of
+ * each course's compliance status), the catalog of courses open for
+ * self-enrollment, a course with its lessons and what changed, and the
+ * lesson player (a text lesson or a quiz).
  */
 
 import { api } from './api.js';
 import { dateEl, errorBox, errorText, field, h, heading, liveRegion,
 	 progressBar, replace, say } from './dom.js';
 import { lang, t } from './i18n.js';
+import { statusBadge } from './certificates.js';
+
+/* The compliance statuses My trainings shows; the others say no more
+ * than the progress bar does. */
+const SHOWN_STATUS = new Set(['overdue', 'expiring_soon', 'expired',
+			      'completed']);
 
 function courseHref(id) {
 	return `#/course/${encodeURIComponent(id)}`;
@@ -25,7 +32,7 @@ function dueLine(due) {
 		 dateEl(due, lang()));
 }
 
-function trainingCard(c) {
+function trainingCard(c, status) {
 	const pct = c.progress?.percent ?? 0;
 	const done = c.progress?.completed;
 
@@ -34,6 +41,8 @@ function trainingCard(c) {
 		   h('h2', { id: `course-${c.id}` },
 		     h('a', { href: courseHref(c.id) }, c.title ?? c.id)),
 		   dueLine(c.due),
+		   SHOWN_STATUS.has(status) ?
+			h('p', {}, statusBadge('compliance', status)) : null,
 		   progressBar(pct, t('course.progress')),
 		   done ? h('p', { class: 'meta' }, t('course.allDone')) : null,
 		   h('p', { class: 'actions' },
@@ -42,14 +51,21 @@ function trainingCard(c) {
 }
 
 export async function trainingsPage(ctx) {
-	const courses = await api('GET', '/api/v1/courses');
+	const [courses, rows] = await Promise.all([
+		api('GET', '/api/v1/courses'),
+		api('GET', `/api/v1/compliance?user=${ctx.user.id}`)
+			.catch(() => []),
+	]);
 
 	if (!ctx.current())
 		return;
+	const status = new Map(rows.filter((r) => r.user === ctx.user.id)
+		.map((r) => [r.course, r.status]));
 	ctx.title(t('trainings.title'));
 	replace(ctx.main, heading(t('trainings.title')),
 		courses.length ?
-			h('ul', { class: 'cards' }, courses.map(trainingCard)) :
+			h('ul', { class: 'cards' }, courses.map((c) =>
+				trainingCard(c, status.get(c.id)))) :
 			h('p', { class: 'msg msg-info' },
 			  t('trainings.empty'), ' ',
 			  h('a', { href: '#/catalog' }, t('nav.catalog'))));

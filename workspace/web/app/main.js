@@ -17,9 +17,16 @@ import { catalogPage, coursePage, lessonPage,
 	 trainingsPage } from './learn.js';
 import { adminAssignmentsPage, adminBrandingPage, adminEnrollmentPage,
 	 adminGroupsPage, adminImportPage, adminUsersPage } from './admin.js';
+import { certificatesPage } from './certificates.js';
+import { adminCompliancePage,
+	 adminComplianceUserPage } from './admin-compliance.js';
+import { adminMailPage } from './admin-mail.js';
+import { adminSettingsPage } from './admin-settings.js';
 
 const PUBLIC = { public: true };
 const ADMIN = { admin: true };
+/* admins and managers (who see the people of their groups) */
+const STAFF = { staff: true };
 
 /* Patterns of the hash routes; ":name" takes one path segment. */
 const ROUTES = [
@@ -29,6 +36,7 @@ const ROUTES = [
 	['catalog', catalogPage],
 	['course/:id', coursePage],
 	['course/:id/lesson/:lesson', lessonPage],
+	['certificates', certificatesPage],
 	['profile', profilePage],
 	['admin/users', adminUsersPage, ADMIN],
 	['admin/groups', adminGroupsPage, ADMIN],
@@ -36,6 +44,10 @@ const ROUTES = [
 	['admin/enrollment', adminEnrollmentPage, ADMIN],
 	['admin/import', adminImportPage, ADMIN],
 	['admin/branding', adminBrandingPage, ADMIN],
+	['admin/compliance', adminCompliancePage, STAFF],
+	['admin/compliance/user/:id', adminComplianceUserPage, STAFF],
+	['admin/mail', adminMailPage, ADMIN],
+	['admin/settings', adminSettingsPage, ADMIN],
 ];
 
 const HOME = '#/trainings';
@@ -66,11 +78,33 @@ function parseHash(hash) {
 	return null;
 }
 
+/* May user see a route with these options? */
+function allowed(options, user) {
+	if (options.admin)
+		return user.role === 'admin';
+	if (options.staff)
+		return user.role === 'admin' || user.role === 'manager';
+	return true;
+}
+
 /* ---- header ---- */
 
 function navLink(href, text, current) {
 	return h('a', { href, 'aria-current': current ? 'page' : null },
 		 text);
+}
+
+/* The way into the admin area: all of it for admins, the compliance
+ * pages for managers, nothing for learners. */
+function staffLink(user, at) {
+	if (user.role === 'admin')
+		return h('li', {}, navLink('#/admin/users', t('nav.admin'),
+					   at.startsWith('admin')));
+	if (user.role === 'manager')
+		return h('li', {}, navLink('#/admin/compliance',
+					   t('nav.compliance'),
+					   at.startsWith('admin/compliance')));
+	return null;
 }
 
 function drawHeader(route) {
@@ -88,15 +122,14 @@ function drawHeader(route) {
 			h('ul', {},
 			  h('li', {}, navLink('#/trainings', t('nav.trainings'),
 					      at === 'trainings')),
+			  h('li', {}, navLink('#/certificates',
+					      t('nav.certificates'),
+					      at === 'certificates')),
 			  h('li', {}, navLink('#/catalog', t('nav.catalog'),
 					      at === 'catalog')),
 			  h('li', {}, navLink('#/profile', t('nav.profile'),
 					      at === 'profile')),
-			  user.role === 'admin' ?
-				h('li', {}, navLink('#/admin/users',
-						    t('nav.admin'),
-						    at.startsWith('admin'))) :
-				null));
+			  staffLink(user, at)));
 	replace(header,
 		h('div', { class: 'brand' },
 		  h('a', { href: user ? HOME : '#/login', class: 'brand-link' },
@@ -169,7 +202,7 @@ export async function render() {
 		location.replace('#/login');
 		return;
 	}
-	if (route.options.admin && session.user.role !== 'admin') {
+	if (!route.options.public && !allowed(route.options, session.user)) {
 		location.replace(HOME);
 		return;
 	}

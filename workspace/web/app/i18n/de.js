@@ -236,4 +236,191 @@ export default {
 	'branding.cssHint': 'Höchstens 64 KiB; gilt für alle Seiten.',
 	'branding.save': 'Erscheinungsbild speichern',
 	'branding.saved': 'Erscheinungsbild gespeichert.',
+
+	'nav.certificates': 'Meine Zertifikate',
+	'nav.compliance': 'Nachweise',
+	'admin.compliance': 'Nachweise',
+	'admin.mail': 'Postausgang',
+	'admin.settings': 'Einstellungen',
+
+	'cert.title': 'Meine Zertifikate',
+	'cert.intro': 'Ihre Zertifikate, das neueste zuerst. Die ' +
+		'Prüfseite zeigt allen, die den Link haben, ob ein ' +
+		'Zertifikat gültig ist.',
+	'cert.empty': 'Sie haben noch kein Zertifikat. Wer eine Schulung ' +
+		'abschließt, erhält eines.',
+	'cert.none': 'Keine Zertifikate.',
+	'cert.number': 'Nummer',
+	'cert.issued': 'Ausgestellt',
+	'cert.expires': 'Gültig bis',
+	'cert.noExpiry': 'ohne Ablaufdatum',
+	'cert.pdf': 'PDF herunterladen',
+	'cert.verify': 'Prüfseite',
+	'cert.status.valid': 'Gültig',
+	'cert.status.expired': 'Abgelaufen',
+	'cert.status.revoked': 'Widerrufen',
+	'cert.revoke': 'Zertifikat widerrufen',
+	'cert.reason': 'Grund des Widerrufs',
+	'cert.reasonHint': 'Wird beim Zertifikat gespeichert; höchstens ' +
+		'500 Zeichen. Die Prüfseite zeigt es danach als widerrufen.',
+	'cert.confirmRevoke': 'Widerruf bestätigen',
+	'cert.revokedMsg': 'Zertifikat {number} widerrufen.',
+
+	'compliance.status.not_started': 'Nicht begonnen',
+	'compliance.status.in_progress': 'Begonnen',
+	'compliance.status.overdue': 'Überfällig',
+	'compliance.status.expiring_soon': 'Läuft bald ab',
+	'compliance.status.expired': 'Abgelaufen',
+	'compliance.status.completed': 'Erledigt',
+
+	'comp.introAdmin': 'Pflichtschulungen aller Lernenden: die ' +
+		'laufende Runde jeder zugewiesenen Schulung und ihr ' +
+		'Zertifikat.',
+	'comp.introManager': 'Pflichtschulungen der Personen Ihrer ' +
+		'Gruppen: die laufende Runde jeder zugewiesenen Schulung ' +
+		'und ihr Zertifikat.',
+	'comp.counts': 'Anzahl je Status',
+	'comp.all': 'Alle',
+	'comp.filter': 'Filter',
+	'comp.course': 'Schulung',
+	'comp.status': 'Status',
+	'comp.allCourses': 'Alle Schulungen',
+	'comp.allStatuses': 'Jeder Status',
+	'comp.show': 'Anzeigen',
+	'comp.table': 'Personen und Schulungen',
+	'comp.person': 'Person',
+	'comp.due': 'Fällig am',
+	'comp.certificate': 'Zertifikat',
+	'comp.until': 'gültig bis',
+	'comp.renewal': 'Erneuerung nötig',
+	'comp.renewalHint': 'Die Schulung hat sich so geändert, dass sie ' +
+		'wiederholt werden muss.',
+	'comp.noCertificate': 'Kein gültiges Zertifikat.',
+	'comp.empty': 'Noch keine Pflichtschulungen: Weisen Sie eine ' +
+		'Schulung zu, dann erscheint sie hier.',
+	'comp.noMatch': 'Nichts passt zu diesem Filter.',
+	'comp.back': 'Zurück zu den Nachweisen',
+	'comp.personEmpty': 'Dieser Person ist keine Schulung zugewiesen.',
+	'comp.allCerts': 'Alle Zertifikate',
+
+	'round.title': 'Runde',
+	'round.reason': 'Anlass',
+	'round.assigned': 'Zugewiesen',
+	'round.recur': 'Wiederholung',
+	'round.retrain': 'Nachschulung nach einer Änderung der Schulung',
+	'round.opened': 'Begonnen am',
+
+	'rem.title': 'Erinnerungen',
+	'rem.none': 'Noch keine Erinnerungen.',
+	'rem.entry': 'Eintrag',
+	'rem.role': 'Rolle',
+	'rem.to': 'An',
+	'rem.queued': 'Eingereiht',
+	'rem.sent': 'Versendet',
+	'rem.waiting': 'wartet im Postausgang',
+	'rem.before': '{n} Tage vor dem Fälligkeitstag',
+	'rem.onDue': 'am Fälligkeitstag',
+	'rem.after': '{n} Tage überfällig',
+	'rem.expiry': '{n} Tage vor Ablauf des Zertifikats',
+
+	'mail.intro': 'Jede Mail der Akademie geht durch den ' +
+		'Postausgang. Eine Mail, die nicht zugestellt werden ' +
+		'konnte, wird von selbst erneut versucht; der Grund des ' +
+		'letzten Fehlschlags steht dabei.',
+	'mail.counts': 'Anzahl je Zustand',
+	'mail.all': 'Alle',
+	'mail.filter': 'Filter',
+	'mail.state': 'Zustand',
+	'mail.allStates': 'Jeder Zustand',
+	'mail.status.queued': 'Wartet',
+	'mail.status.retrying': 'Neuer Versuch',
+	'mail.status.sent': 'Versendet',
+	'mail.list': 'Mails',
+	'mail.created': 'Erstellt',
+	'mail.to': 'An',
+	'mail.kind': 'Art',
+	'mail.subject': 'Betreff',
+	'mail.attempts': 'Versuche',
+	'mail.when': 'Versendet / nächster Versuch',
+	'mail.sentAt': 'versendet',
+	'mail.nextAt': 'nächster Versuch',
+	'mail.lastError': 'Letzter Fehler',
+	'mail.older': 'Ältere Mails zeigen',
+	'mail.moreShown': '{n} ältere Mails angezeigt.',
+	'mail.empty': 'Der Postausgang ist leer.',
+	'mail.noMatch': 'Keine Mail in diesem Zustand.',
+	'mail.kind.invite': 'Einladung',
+	'mail.kind.reset': 'Passwort zurücksetzen',
+	'mail.kind.test': 'Testmail',
+	'mail.kind.reminder': 'Erinnerung',
+	'mail.kind.overdue': 'Überfällig',
+	'mail.kind.overdue_manager': 'Überfällig (an die Führungskraft)',
+	'mail.kind.expiry': 'Zertifikat läuft ab',
+
+	'set.mailTitle': 'Mail und Erinnerungen',
+	'set.smtp.url': 'Mailserver (SMTP-URL)',
+	'set.smtpUrlHint': 'smtp://HOST:PORT (STARTTLS, wenn angeboten) ' +
+		'oder smtps://HOST:PORT. Leer: Es wird keine Mail ' +
+		'versendet, sie wartet.',
+	'set.smtp.user': 'SMTP-Benutzer',
+	'set.smtp.password': 'SMTP-Passwort',
+	'set.passwordSet': 'Ein Passwort ist gespeichert. Feld leer ' +
+		'lassen, um es zu behalten.',
+	'set.passwordUnset': 'Kein Passwort gespeichert.',
+	'set.passwordRemove': 'Gespeichertes Passwort entfernen',
+	'set.mail.from': 'Absender',
+	'set.fromHint': 'user@example.org oder Name <user@example.org>',
+	'set.web.url': 'Webadresse der Akademie',
+	'set.webUrlHint': 'z. B. https://akademie.example.org; Links in ' +
+		'Mails und Zertifikaten verwenden sie.',
+	'set.reminders.schedule': 'Erinnerungsplan',
+	'set.scheduleHint': 'Durch Kommas getrennt, ohne Leerzeichen: -N ' +
+		'Tage vor dem Fälligkeitstag, 0 an ihm, +N Tage überfällig ' +
+		'(auch an die Führungskraft), expiry-N Tage vor Ablauf ' +
+		'eines Zertifikats. Leer: -14,0,+7,expiry-30.',
+	'set.save': 'Einstellungen speichern',
+	'set.saved': 'Einstellungen gespeichert.',
+
+	'tpl.title': 'Mailtexte',
+	'tpl.intro': 'Betreff und Text jeder Art von Mail, auf Deutsch ' +
+		'und Englisch.',
+	'tpl.choose': 'Mail',
+	'tpl.builtin': 'Der eingebaute Text ist in Gebrauch.',
+	'tpl.custom': 'Ihr eigener Text ist in Gebrauch.',
+	'tpl.subject': 'Betreff',
+	'tpl.body': 'Text',
+	'tpl.placeholders': 'Platzhalter: {names}',
+	'tpl.save': 'Mailtext speichern',
+	'tpl.reset': 'Zurück zum eingebauten Text',
+	'tpl.saved': '{name}: gespeichert.',
+	'tpl.wasReset': '{name}: Der eingebaute Text gilt wieder.',
+	'tpl.missing': 'Diese Mail hat keinen änderbaren Text.',
+
+	'ctpl.title': 'Zertifikatsvorlage',
+	'ctpl.intro': 'Der Wortlaut der Zertifikate auf Deutsch und ' +
+		'Englisch, und eine Unterschrift.',
+	'ctpl.builtin': 'Die eingebauten Texte sind in Gebrauch.',
+	'ctpl.custom': 'Ihre eigenen Texte sind in Gebrauch.',
+	'ctpl.titleField': 'Titel',
+	'ctpl.body': 'Text',
+	'ctpl.bodyHint': 'Bis zu 12 Zeilen; muss {{learner}} und ' +
+		'{{course}} nennen. Eine Zeile, die nur ein Platzhalter ist, ' +
+		'wird hervorgehoben.',
+	'ctpl.signer': 'Unterzeichnet von',
+	'ctpl.signerHint': 'Bis zu 2 Zeilen unter der Unterschrift: Name ' +
+		'und Funktion.',
+	'ctpl.save': 'Zertifikatstexte speichern',
+	'ctpl.reset': 'Zurück zu den eingebauten Texten',
+	'ctpl.saved': 'Zertifikatsvorlage gespeichert.',
+	'ctpl.wasReset': 'Die eingebauten Zertifikatstexte gelten wieder.',
+	'ctpl.signature': 'Unterschrift',
+	'ctpl.currentSignature': 'Aktuelle Unterschrift',
+	'ctpl.noSignature': 'Kein Bild einer Unterschrift gespeichert.',
+	'ctpl.removeSignature': 'Unterschrift entfernen',
+	'ctpl.signatureFile': 'Bild der Unterschrift',
+	'ctpl.signatureHint': 'PNG, höchstens 512 KiB und 4096 × 4096 ' +
+		'Pixel.',
+	'ctpl.upload': 'Unterschrift hochladen',
+	'ctpl.signatureSaved': 'Unterschrift gespeichert.',
+	'ctpl.signatureRemoved': 'Unterschrift entfernt.',
 };
