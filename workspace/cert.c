@@ -804,12 +804,11 @@ static void cert_job_done(uv_work_t *w, int status)
 	cert_job_free(j);
 }
 
-/* The academy's logo when it is a PNG (certpdf draws no other type). */
+/* The academy's logo (certpdf draws a PNG, JPEG or WebP). */
 static int cert_logo(sqlite3 *db, struct cert_job *j)
 {
 	sqlite3_stmt *st = db_prepare(db, "SELECT data FROM branding_assets "
-					  "WHERE name = 'logo' AND "
-					  "content_type = 'image/png'");
+					  "WHERE name = 'logo'");
 	int step, rc = 0, n;
 
 	if (!st)

@@ -1,7 +1,8 @@
 /*
  * Drawing a certificate (workspace/certpdf.h): a cairo PDF surface that
- * writes into a buffer, text laid out by pango, the logo read from PNG
- * bytes in memory and the QR code's modules drawn as filled squares.
+ * writes into a buffer, text laid out by pango, the logo (PNG, JPEG or
+ * WebP) and the signature (PNG) decoded by workspace/image.c and the QR
+ * code's modules drawn as filled squares.
  * The texts are templates (workspace/template.c) filled in here, the
  * body's values set bold with pango markup (values and text escaped).
  * Lengths are in PDF points (1/72 inch); A4 landscape is 842 x 595.
@@ -9,6 +10,9 @@
 #include "workspace/certpdf.h"
 
 #include "common/log.h"
+#include "workspace/brand.h"
+#include "workspace/certtpl.h"
+#include "workspace/image.h"
 #include "workspace/template.h"
 
 #include <cairo-pdf.h>
@@ -159,73 +163,19 @@ static double certpdf_text(cairo_t *cr, PangoContext *pc, const char *text,
 	return certpdf_set(cr, pc, text, &st, x, y, width);
 }
 
-/* PNG bytes read from memory. */
-struct certpdf_mem {
-	const uint8_t *p;
-	size_t left;
-};
-
-static cairo_status_t certpdf_read(void *arg, unsigned char *data,
-				   unsigned int len)
-{
-	struct certpdf_mem *m = arg;
-
-	if (len > m->left)
-		return CAIRO_STATUS_READ_ERROR;
-	memcpy(data, m->p, len);
-	m->p += len;
-	m->left -= len;
-	return CAIRO_STATUS_SUCCESS;
-}
-
-static int certpdf_is_png(const uint8_t *p, size_t n)
-{
-	return n > 8 && !memcmp(p, "\x89PNG\r\n\x1a\n", 8);
-}
-
-/* The width and height of a PNG from its IHDR chunk: 0, or -1 when the
- * first chunk is not one. */
-static int certpdf_png_size(const uint8_t *p, size_t n, uint32_t *w,
-			    uint32_t *h)
-{
-	if (n < 24 || memcmp(p + 12, "IHDR", 4))
-		return -1;
-	*w = (uint32_t)p[16] << 24 | (uint32_t)p[17] << 16 |
-	     (uint32_t)p[18] << 8 | p[19];
-	*h = (uint32_t)p[20] << 24 | (uint32_t)p[21] << 16 |
-	     (uint32_t)p[22] << 8 | p[23];
-	return 0;
-}
-
-/* The image of a PNG that is not too large to decode, or NULL. */
-static cairo_surface_t *certpdf_png_decode(const uint8_t *p, size_t n)
-{
-	struct certpdf_mem m = { p, n };
-	cairo_surface_t *img;
-	uint32_t w, h;
-
-	if (!p || !certpdf_is_png(p, n) || certpdf_png_size(p, n, &w, &h) ||
-	    !w || !h || w > CERTPDF_IMAGE_SIDE_MAX ||
-	    h > CERTPDF_IMAGE_SIDE_MAX)
-		return NULL;
-	img = cairo_image_surface_create_from_png_stream(certpdf_read, &m);
-	if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS) {
-		cairo_surface_destroy(img);
-		return NULL;
-	}
-	return img;
-}
+_Static_assert(CERTPDF_IMAGE_SIDE_MAX == IMAGE_SIDE_MAX,
+	       "the signature's limit is the decoder's");
 
 int certpdf_png_check(const uint8_t *p, size_t n, char *why, size_t cap)
 {
 	cairo_surface_t *img;
-	uint32_t w, h;
+	int w, h;
 
-	if (!p || !certpdf_is_png(p, n)) {
+	if (image_type(p, n) != IMAGE_PNG) {
 		snprintf(why, cap, "the file is not a PNG image");
 		return -1;
 	}
-	if (certpdf_png_size(p, n, &w, &h) || !w || !h) {
+	if (image_size(p, n, &w, &h) || !w || !h) {
 		snprintf(why, cap, "the PNG image has no valid header");
 		return -1;
 	}
@@ -235,7 +185,8 @@ int certpdf_png_check(const uint8_t *p, size_t n, char *why, size_t cap)
 			 CERTPDF_IMAGE_SIDE_MAX);
 		return -1;
 	}
-	if (!(img = certpdf_png_decode(p, n))) {
+	/* the caller bounds the bytes (certtpl_signature_check()) */
+	if (!(img = image_decode(p, n, n))) {
 		snprintf(why, cap, "the PNG image cannot be decoded");
 		return -1;
 	}
@@ -243,20 +194,31 @@ int certpdf_png_check(const uint8_t *p, size_t n, char *why, size_t cap)
 	return 0;
 }
 
-/* The PNG p (n bytes) scaled into the box at x, y of w x h, left-aligned
- * or centred; one that does not decode is left out. */
-static void certpdf_image(cairo_t *cr, const uint8_t *p, size_t n,
-			  double x, double y, double w, double h, int centre)
+/* The image of the n bytes at p (at most max_bytes), of any type
+ * image_decode() reads or, with png_only, a PNG: NULL when there is
+ * none, and logged when it does not decode. */
+static cairo_surface_t *certpdf_decode(const uint8_t *p, size_t n,
+				       size_t max_bytes, int png_only)
 {
+	enum image_type type = image_type(p, n);
 	cairo_surface_t *img;
+
+	if (type == IMAGE_NONE || (png_only && type != IMAGE_PNG))
+		return NULL;
+	if (!(img = image_decode(p, n, max_bytes)))
+		log_warn("msg=\"certificate image unreadable\" bytes=%zu", n);
+	return img;
+}
+
+/* The image img (NULL: none) scaled into the box at x, y of w x h,
+ * left-aligned or centred, and freed. */
+static void certpdf_image(cairo_t *cr, cairo_surface_t *img, double x,
+			  double y, double w, double h, int centre)
+{
 	double iw, ih, s;
 
-	if (!p || !certpdf_is_png(p, n))
+	if (!img)
 		return;
-	if (!(img = certpdf_png_decode(p, n))) {
-		log_warn("msg=\"certificate image unreadable\"");
-		return;
-	}
 	iw = cairo_image_surface_get_width(img);
 	ih = cairo_image_surface_get_height(img);
 	s = iw > 0 && ih > 0 ? (w / iw < h / ih ? w / iw : h / ih) : 0;
@@ -518,8 +480,10 @@ static void certpdf_signature(cairo_t *cr, PangoContext *pc,
 
 	if (!certpdf_signed(in))
 		return;
-	certpdf_image(cr, in->signature, in->signature_len, x, y,
-		      CERTPDF_SIGN_W, 52, 1);
+	certpdf_image(cr,
+		      certpdf_decode(in->signature, in->signature_len,
+				     CERTTPL_SIGNATURE_MAX, 1),
+		      x, y, CERTPDF_SIGN_W, 52, 1);
 	cairo_set_source_rgb(cr, 0.4, 0.4, 0.4);
 	cairo_set_line_width(cr, 0.8);
 	cairo_move_to(cr, x, y + 56);
@@ -571,8 +535,9 @@ static int certpdf_page(cairo_t *cr, PangoContext *pc,
 
 	certpdf_color(in->color, rgb);
 	certpdf_frame(cr, rgb);
-	certpdf_image(cr, in->logo, in->logo_len, CERTPDF_MARGIN, 48, 160, 60,
-		      0);
+	certpdf_image(cr,
+		      certpdf_decode(in->logo, in->logo_len, BRAND_LOGO_MAX, 0),
+		      CERTPDF_MARGIN, 48, 160, 60, 0);
 	cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
 	certpdf_text(cr, pc, in->academy, CERTPDF_FONT " Bold 16",
 		     CERTPDF_W / 2, 64, CERTPDF_W / 2 - CERTPDF_MARGIN,

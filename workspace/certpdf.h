@@ -1,7 +1,7 @@
 /*
  * The PDF of a certificate, drawn with cairo and pango (PangoCairo, the
  * font "DejaVu Sans") on one A4 page in landscape: the academy's name,
- * primary colour and logo (PNG; other types are left out), the
+ * primary colour and logo (PNG, JPEG or WebP, workspace/image.h), the
  * learner's name, the course, the dates of issue and expiry, the
  * certificate's number and revision, and a QR code (libqrencode) of the
  * public verification URL with the URL in text. German or English.
@@ -31,7 +31,7 @@
 struct certpdf_input {
 	const char *academy;	   /* the tenant's name */
 	const char *color;	   /* "#RRGGBB"; anything else: a default */
-	const uint8_t *logo;	   /* a PNG file, or NULL */
+	const uint8_t *logo;	   /* a PNG, JPEG or WebP file, or NULL */
 	size_t logo_len;
 	const char *learner;	   /* name */
 	const char *course;	   /* title */

@@ -17,6 +17,7 @@
 
 #include "../../workspace/certpdf.c"
 #include "../../workspace/certtpl.c"
+#include "../../workspace/image.c"
 #include "../../workspace/store.c"
 #include "../../workspace/template.c"
 

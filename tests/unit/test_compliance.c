@@ -22,6 +22,7 @@
 #include "../../workspace/cert.c"
 #include "../../workspace/certpdf.c"
 #include "../../workspace/certtpl.c"
+#include "../../workspace/image.c"
 #include "../../workspace/compliance.c"
 #include "../../workspace/apply.c"
 #include "../../workspace/assign.c"

@@ -40,6 +40,7 @@
 #include "../../workspace/cert.c"
 #include "../../workspace/certpdf.c"
 #include "../../workspace/certtpl.c"
+#include "../../workspace/image.c"
 #include "../../workspace/coursecache.c"
 #include "../../workspace/groups.c"
 #include "../../workspace/learn.c"
