@@ -98,6 +98,7 @@ struct http_server {
 	void *done_arg;
 	time_t date_time;
 	char date[64];
+	uint64_t answered[HTTP_STATUS_MAX - HTTP_STATUS_MIN + 1]; /* by status */
 	char slab[HTTP_READ_SLAB]; /* read buffer, used within a callback */
 };
 
@@ -666,6 +667,8 @@ static int conn_send(struct http_conn *c, const struct http_reply *r)
 	struct buf out = { 0 };
 	int rc;
 
+	if (r->status >= HTTP_STATUS_MIN && r->status <= HTTP_STATUS_MAX)
+		c->srv->answered[r->status - HTTP_STATUS_MIN]++;
 	rc = http_reply_format(c->srv, r, &out);
 	if (!rc)
 		rc = conn_write(c, &out);
@@ -1328,6 +1331,13 @@ int http_server_start(uv_loop_t *loop, const char *addr,
 		 log_quote(addr, quoted, sizeof(quoted)));
 	*out = s;
 	return 0;
+}
+
+uint64_t http_server_answered(const struct http_server *s, int status)
+{
+	if (!s || status < HTTP_STATUS_MIN || status > HTTP_STATUS_MAX)
+		return 0;
+	return s->answered[status - HTTP_STATUS_MIN];
 }
 
 int http_server_port(const struct http_server *s)

@@ -60,6 +60,13 @@ void http_server_stop(struct http_server *s, void (*done_cb)(void *),
  * binds a free port); or a negative error code. */
 int http_server_port(const struct http_server *s);
 
+/* The answers s sent since it started with status (HTTP_STATUS_MIN to
+ * HTTP_STATUS_MAX; 0 for any other), its own error answers (400, 408,
+ * 413, 431, ...) included. */
+#define HTTP_STATUS_MIN 100
+#define HTTP_STATUS_MAX 599
+uint64_t http_server_answered(const struct http_server *s, int status);
+
 /* A request header by case-insensitive name, or NULL; borrowed. */
 const char *http_header(const struct http_exchange *x, const char *name);
 

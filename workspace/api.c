@@ -22,6 +22,7 @@
 #include "workspace/media.h"
 #include "workspace/people.h"
 #include "workspace/settings.h"
+#include "workspace/stats.h"
 #include "workspace/scope.h"
 #include "workspace/store.h"
 #include "workspace/template.h"
@@ -457,7 +458,7 @@ static const api_route_fn api_subtrees[] = {
 	import_route, people_route,   groups_route, assign_route,
 	catalog_route, media_route,   learn_route,  brand_route,
 	settings_route, cert_route,   compliance_route, template_route,
-	certtpl_route, mail_route,   web_route,
+	certtpl_route, mail_route,   stats_route,  web_route,
 };
 
 #define API_NSUBTREES (sizeof(api_subtrees) / sizeof(api_subtrees[0]))

@@ -44,6 +44,8 @@ struct api_ctx {
 	struct batch *batch; /* group commit of writes on db (batch.h) */
 	struct mail_sender *mail; /* the outbox's sender (mail.h); poke it
 				   * after a commit that queued mail */
+	const struct http_server *http; /* the server answering, for
+					 * /metrics (workspace/stats.h) */
 };
 
 /* A module's handler of its own subtree of paths: answers x and returns

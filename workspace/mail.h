@@ -203,6 +203,11 @@ void mail_sender_stop(struct mail_sender *s, void (*done)(void *arg),
 
 /* ---- the outbox for admins (workspace/mail_api.c) ---- */
 
+/* The mails of the outbox: not sent with no failed attempt, not sent
+ * after a failed one, sent. 0 or MAIL_EDB (logged). */
+int mail_outbox_counts(sqlite3 *db, int64_t *queued, int64_t *retrying,
+		       int64_t *sent);
+
 /* GET /api/v1/mail/outbox[?state=queued|retrying|sent][&before=ID]
  * (admins): {"mails": [{"id", "to", "kind", "subject", "created",
  * "attempts", "next_attempt", "sent", "last_error", "state"}],

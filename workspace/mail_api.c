@@ -127,30 +127,42 @@ static int mail_api_page(sqlite3 *db, enum mail_state state, int64_t before,
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* "counts": the number of mails in each state: 0 or -1 (logged). */
-static int mail_api_counts(sqlite3 *db, cJSON *out)
+int mail_outbox_counts(sqlite3 *db, int64_t *queued, int64_t *retrying,
+		       int64_t *sent)
 {
-	cJSON *counts = cJSON_AddObjectToObject(out, "counts");
 	sqlite3_stmt *st = db_prepare(db, "SELECT "
 		"coalesce(sum(sent_at IS NULL AND attempts = 0), 0), "
 		"coalesce(sum(sent_at IS NULL AND attempts > 0), 0), "
 		"coalesce(sum(sent_at IS NOT NULL), 0) FROM mail_outbox");
 	int rc;
 
-	if (!counts || !st) {
-		sqlite3_finalize(st);
-		return -1;
-	}
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		for (int i = 0; i < 3; i++)
-			cJSON_AddNumberToObject(counts,
-				mail_state_names[MAIL_STATE_QUEUED + i],
-				(double)sqlite3_column_int64(st, i));
-	else
+	if (!st)
+		return MAIL_EDB;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*queued = sqlite3_column_int64(st, 0);
+		*retrying = sqlite3_column_int64(st, 1);
+		*sent = sqlite3_column_int64(st, 2);
+	} else {
 		log_error("msg=\"outbox not counted\" error=\"%s\"",
 			  sqlite3_errmsg(db));
+	}
 	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : -1;
+	return rc == SQLITE_ROW ? 0 : MAIL_EDB;
+}
+
+/* "counts": the number of mails in each state: 0 or -1 (logged). */
+static int mail_api_counts(sqlite3 *db, cJSON *out)
+{
+	cJSON *counts = cJSON_AddObjectToObject(out, "counts");
+	int64_t n[3];
+
+	if (!counts || mail_outbox_counts(db, &n[0], &n[1], &n[2]))
+		return -1;
+	for (int i = 0; i < 3; i++)
+		cJSON_AddNumberToObject(counts,
+					mail_state_names[MAIL_STATE_QUEUED + i],
+					(double)n[i]);
+	return 0;
 }
 
 /* The state and before of the query: 0, or -1 after answering 400. */

@@ -328,6 +328,7 @@ static int serve_start(struct serve *s)
 			      &s->api, &s->http))
 		return serve_fail(s, "cannot listen on %s",
 				  s->settings.listen);
+	s->api.http = s->http;
 	cfg.on_applied_arg = s;
 	memcpy(cfg.mother_pub, s->mother_pub, CRYPTO_PUBKEY_LEN);
 	if (sync_start(&s->loop, &cfg, &s->sync))

@@ -86,6 +86,9 @@ struct sync_client {
 	void *on_applied_arg;
 
 	uint64_t applied;	 /* last event applied */
+	uint64_t head_seq;	 /* last event the mother has, as known */
+	uint64_t applied_total;	 /* events applied by this process */
+	uint64_t refused_total;	 /* events refused by this process */
 	int resuming;		 /* RESUME sent: drop until applied + 1 */
 	struct apply_job *job;	 /* the event being applied, or NULL */
 	int dial_after_apply;	 /* the retry timer fired during a job */
@@ -399,6 +402,7 @@ static void sync_on_welcome(struct sync_client *s,
 			 (unsigned long long)s->applied,
 			 (unsigned long long)w.head_seq);
 	s->up_announced = 1;
+	s->head_seq = w.head_seq;
 	if (w.head_seq < s->applied)
 		log_warn("msg=\"mother stream is behind this workspace\" "
 			 "tenant=%s applied_seq=%llu head_seq=%llu",
@@ -433,6 +437,7 @@ static void sync_refuse(struct sync_client *s, const struct proto_event *ev,
 		 ev && *ev->course ? ev->course : "-",
 		 log_quote(reason, quoted, sizeof(quoted)));
 	s->refusals++;
+	s->refused_total++;
 	sync_drop(s, 0);
 }
 
@@ -529,6 +534,8 @@ static void sync_on_event(struct sync_client *s, const struct proto_frame *f)
 		sync_refuse(s, NULL, why);
 		return;
 	}
+	if (m.ev.seq > s->head_seq)
+		s->head_seq = m.ev.seq;
 	if (s->resuming && m.ev.seq != s->applied + 1) {
 		log_debug("msg=\"event dropped while resuming\" tenant=%s "
 			  "seq=%llu", s->tenant,
@@ -551,6 +558,7 @@ static void sync_on_applied(struct apply_job *job)
 	s->job = NULL;
 	if (job->result == APPLY_DONE) {
 		s->applied = ev->seq;
+		s->applied_total++;
 		s->refusals = 0;
 		log_info("msg=\"event applied\" tenant=%s seq=%llu course=%s "
 			 "revision=%s", s->tenant,
@@ -574,6 +582,7 @@ static void sync_on_applied(struct apply_job *job)
 				 log_quote(job->reason, quoted,
 					   sizeof(quoted)));
 			s->refusals++;
+			s->refused_total++;
 		}
 	} else {
 		log_error("msg=\"event not applied\" tenant=%s seq=%llu "
@@ -687,6 +696,15 @@ int sync_connected(const struct sync_client *s)
 uint64_t sync_applied_seq(const struct sync_client *s)
 {
 	return s->applied;
+}
+
+void sync_stats(const struct sync_client *s, struct sync_stats *out)
+{
+	out->applied_seq = s->applied;
+	out->head_seq = s->head_seq > s->applied ? s->head_seq : s->applied;
+	out->applied_total = s->applied_total;
+	out->refused_total = s->refused_total;
+	out->connected = sync_connected(s);
 }
 
 static void sync_on_handle_closed(uv_handle_t *h)

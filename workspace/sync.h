@@ -47,6 +47,17 @@ int sync_connected(const struct sync_client *s);
 /* The last event applied by this process or found at start. */
 uint64_t sync_applied_seq(const struct sync_client *s);
 
+/* What /metrics tells of the client. */
+struct sync_stats {
+	uint64_t applied_seq;	/* the last event applied */
+	uint64_t head_seq;	/* the last the mother has, as last heard */
+	uint64_t applied_total; /* events applied since the start */
+	uint64_t refused_total; /* events refused since the start */
+	int connected;		/* a session is established */
+};
+
+void sync_stats(const struct sync_client *s, struct sync_stats *out);
+
 /* Closes the connection, waits for an event being applied to finish
  * (it commits or rolls back as a whole), closes the timers and frees the
  * client; done (may be NULL) runs then. The client must not be used
