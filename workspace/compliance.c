@@ -6,9 +6,13 @@
  * One run walks every (learner, course) pair an assignment gives, reads
  * the few facts its status is made of (one statement), opens a round
  * when one is due, and decides the reminder the schedule asks for now.
- * The whole run is one transaction on a connection of its own, on the
- * thread pool: the decisions and their mails are stored together or not
- * at all, and a second run at the same time decides nothing twice.
+ * A run works on a connection of its own, on the thread pool, in
+ * transactions of COMPLIANCE_CHUNK learners each: a decision and its
+ * mail are stored together or not at all, a writer of the academy waits
+ * for one chunk at most, and a second run at the same time decides
+ * nothing twice (the rounds and reminders are unique by their keys).
+ * A chunk is read first without a lock; only one that has something to
+ * store is done again in a transaction.
  */
 #include "workspace/compliance.h"
 
@@ -243,18 +247,69 @@ static int compliance_facts_load(sqlite3 *db, sqlite3_stmt *st,
 
 /* ---- rounds ---- */
 
+/* What one run shares between its pairs. */
+struct compliance_run_ctx {
+	sqlite3 *db;
+	int64_t now;
+	struct settings_reminder schedule[SETTINGS_REMINDERS_MAX];
+	int entries;
+	char web_url[STORE_SETTING_MAX];
+	char language[3]; /* the academy's default */
+	sqlite3_stmt *facts;
+	sqlite3_stmt *managers;
+	struct compliance_tally *tally;
+	int dry;	 /* only look: set needs_write instead of writing */
+	int needs_write; /* a dry pass met a round or reminder to store */
+};
+
+/* In a dry pass: whether the row that sql looks for is there (?1 the
+ * pair's user, ?2 its course, ?3 t3, and ?4 t4 and ?5 i5 when sql has
+ * them); notes when it is not, as a write the pass must leave to a
+ * transaction. 0, or STORE_EDB. */
+static int compliance_dry_check(struct compliance_run_ctx *c,
+				const char *sql, const struct compliance_pair *p,
+				const char *t3, const char *t4, int64_t i5)
+{
+	sqlite3_stmt *st = db_prepare(c->db, sql);
+	int step;
+
+	if (!st)
+		return STORE_EDB;
+	sqlite3_bind_int64(st, 1, p->user_id);
+	sqlite3_bind_text(st, 2, p->course, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, t3, -1, SQLITE_STATIC);
+	if (sqlite3_bind_parameter_count(st) >= 5) {
+		sqlite3_bind_text(st, 4, t4, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, i5);
+	}
+	step = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (step == SQLITE_DONE)
+		c->needs_write = 1;
+	return step == SQLITE_ROW || step == SQLITE_DONE ?
+		       0 : compliance_fail(c->db, "dry");
+}
+
 /* Inserts a round unless its key is there: 1 when inserted. */
-static int compliance_round_insert(sqlite3 *db, const struct compliance_pair *p,
+static int compliance_round_insert(struct compliance_run_ctx *c,
+				   const struct compliance_pair *p,
 				   const char *key, const char *reason,
 				   int64_t opened_at, const char *due,
 				   int64_t progress_from)
 {
-	sqlite3_stmt *st = db_prepare(
-		db, "INSERT OR IGNORE INTO training_rounds (user_id, "
-		    "course_id, key, reason, opened_at, due, progress_from) "
-		    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+	sqlite3 *db = c->db;
+	sqlite3_stmt *st;
 	int rc;
 
+	if (c->dry)
+		return compliance_dry_check(c, "SELECT 1 FROM training_rounds "
+					    "WHERE user_id = ?1 AND course_id "
+					    "= ?2 AND key = ?3", p, key, NULL,
+					    0);
+	st = db_prepare(db, "INSERT OR IGNORE INTO training_rounds (user_id, "
+			    "course_id, key, reason, opened_at, due, "
+			    "progress_from) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+			    "?7)");
 	if (!st)
 		return STORE_EDB;
 	sqlite3_bind_int64(st, 1, p->user_id);
@@ -276,9 +331,10 @@ static int compliance_round_insert(sqlite3 *db, const struct compliance_pair *p,
 
 /* The round that follows a recurring assignment's completion, when it
  * is time for it. */
-static int compliance_open_recur(sqlite3 *db, const struct compliance_pair *p,
-				 int64_t now)
+static int compliance_open_recur(struct compliance_run_ctx *c,
+				 const struct compliance_pair *p)
 {
+	int64_t now = c->now;
 	char due[COMPLIANCE_DATE_LEN + 1], key[COMPLIANCE_KEY_MAX];
 	int64_t at;
 
@@ -288,15 +344,15 @@ static int compliance_open_recur(sqlite3 *db, const struct compliance_pair *p,
 	    now < at)
 		return 0;
 	snprintf(key, sizeof(key), "recur:%lld", (long long)p->cert_id);
-	return compliance_round_insert(db, p, key, "recur", at, due, at);
+	return compliance_round_insert(c, p, key, "recur", at, due, at);
 }
 
 /* The round a retraining opens for a learner who had done the course
  * (in its round) before that revision came. */
-static int compliance_open_retrain(sqlite3 *db,
-				   const struct compliance_pair *p,
-				   int64_t now)
+static int compliance_open_retrain(struct compliance_run_ctx *c,
+				   const struct compliance_pair *p)
 {
+	int64_t now = c->now;
 	char due[COMPLIANCE_DATE_LEN + 1], key[COMPLIANCE_KEY_MAX];
 
 	if (!p->facts.has_cert || p->fresh || !p->retrain_rev[0] ||
@@ -304,7 +360,7 @@ static int compliance_open_retrain(sqlite3 *db,
 		return 0;
 	compliance_date(now, COMPLIANCE_ROUND_DAYS, due);
 	snprintf(key, sizeof(key), "retrain:%s", p->retrain_rev);
-	return compliance_round_insert(db, p, key, "retrain", now, due, 0);
+	return compliance_round_insert(c, p, key, "retrain", now, due, 0);
 }
 
 /* ---- reminders ---- */
@@ -326,18 +382,6 @@ static void compliance_person_read(sqlite3_stmt *st,
 	compliance_copy(o->language, sizeof(o->language), st, 3);
 }
 
-/* What one run shares between its pairs. */
-struct compliance_run_ctx {
-	sqlite3 *db;
-	int64_t now;
-	struct settings_reminder schedule[SETTINGS_REMINDERS_MAX];
-	int entries;
-	char web_url[STORE_SETTING_MAX];
-	char language[3]; /* the academy's default */
-	sqlite3_stmt *facts;
-	sqlite3_stmt *managers;
-	struct compliance_tally *tally;
-};
 
 /* What a reminder is about. */
 struct compliance_reminder {
@@ -357,12 +401,19 @@ static int compliance_remind_row(struct compliance_run_ctx *c,
 				 const struct compliance_person *to,
 				 const char *role, int64_t *id)
 {
-	sqlite3_stmt *st = db_prepare(
-		c->db, "INSERT OR IGNORE INTO reminders (user_id, course_id, "
-		       "round, entry, recipient_id, role, created_at) VALUES "
-		       "(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+	sqlite3_stmt *st;
 	int rc;
 
+	if (c->dry)
+		return compliance_dry_check(c, "SELECT 1 FROM reminders WHERE "
+					    "user_id = ?1 AND course_id = ?2 "
+					    "AND round = ?3 AND entry = ?4 AND "
+					    "recipient_id = ?5", r->p, r->round,
+					    r->entry, to->id);
+	st = db_prepare(c->db, "INSERT OR IGNORE INTO reminders (user_id, "
+			       "course_id, round, entry, recipient_id, role, "
+			       "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+			       "?7)");
 	if (!st)
 		return STORE_EDB;
 	sqlite3_bind_int64(st, 1, r->p->user_id);
@@ -442,15 +493,16 @@ static int compliance_remind_link(sqlite3 *db, int64_t id, int64_t mail_id)
 	return rc;
 }
 
-/* The reminder r to one recipient, when it is new. A mail that cannot
- * be made (an address the outbox refuses) leaves the decision recorded
- * without a mail, logged, so it is not tried at every run. */
+/* The reminder r to one recipient, when it is new: 1 then, 0 when it
+ * was decided before, or a negative code. A mail that cannot be made
+ * (an address the outbox refuses) leaves the decision recorded without
+ * a mail, logged, so it is not tried at every run. */
 static int compliance_remind(struct compliance_run_ctx *c,
 			     const struct compliance_reminder *r,
 			     const struct compliance_person *to,
 			     const char *role, const char *kind)
 {
-	int64_t id;
+	int64_t id = 0;
 	int rc = compliance_remind_row(c, r, to, role, &id);
 
 	if (rc <= 0)
@@ -461,26 +513,28 @@ static int compliance_remind(struct compliance_run_ctx *c,
 			 "user=%lld course=%s recipient=%lld",
 			 (long long)r->p->user_id, r->p->course,
 			 (long long)to->id);
-		return 0;
+		return 1;
 	}
 	if (!rc)
 		rc = compliance_remind_link(c->db, id,
 					    sqlite3_last_insert_rowid(c->db));
 	if (!rc)
 		c->tally->reminders++;
-	return rc;
+	return rc ? rc : 1;
 }
 
 /* The managers of the learner: managers in a group the learner is in or
- * in a group above one of those. ?1 the learner. */
+ * in a group above one of those. ?1 the learner. It starts from the
+ * managers (few, by the index users_role), not from the members of the
+ * learner's groups (all of a house, say). */
 static const char compliance_sql_managers[] =
 	"WITH RECURSIVE up (id) AS (SELECT group_id FROM group_members "
 	"WHERE user_id = ?1 UNION SELECT g.parent_id FROM groups g JOIN up "
 	"ON g.id = up.id WHERE g.parent_id IS NOT NULL) "
-	"SELECT DISTINCT u.id, u.email, u.name, coalesce(u.language, '') "
-	"FROM users u JOIN group_members m ON m.user_id = u.id JOIN up ON "
-	"m.group_id = up.id WHERE u.role = 'manager' AND u.id <> ?1 "
-	"ORDER BY u.id";
+	"SELECT u.id, u.email, u.name, coalesce(u.language, '') FROM users "
+	"u WHERE u.role = 'manager' AND u.id <> ?1 AND EXISTS (SELECT 1 "
+	"FROM group_members m JOIN up ON m.group_id = up.id WHERE "
+	"m.user_id = u.id) ORDER BY u.id";
 
 static int compliance_remind_managers(struct compliance_run_ctx *c,
 				      const struct compliance_reminder *r)
@@ -490,11 +544,13 @@ static int compliance_remind_managers(struct compliance_run_ctx *c,
 	int rc = 0, step = SQLITE_DONE;
 
 	sqlite3_bind_int64(st, 1, r->p->user_id);
-	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+	while (rc >= 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		compliance_person_read(st, &m);
 		rc = compliance_remind(c, r, &m, "manager",
 				       "overdue_manager");
 	}
+	if (rc > 0)
+		rc = 0;
 	if (!rc && step != SQLITE_DONE)
 		rc = compliance_fail(c->db, "managers");
 	sqlite3_reset(st);
@@ -554,9 +610,10 @@ static int compliance_remind_due(struct compliance_run_ctx *c,
 		r->days = -r->days;
 	rc = compliance_remind(c, r, learner, "learner",
 			       d > 0 ? "overdue" : "reminder");
-	if (!rc && d > 0)
+	/* the copies are decided with the learner's reminder, once */
+	if (rc > 0 && d > 0)
 		rc = compliance_remind_managers(c, r);
-	return rc;
+	return rc > 0 ? 0 : rc;
 }
 
 /* The reminder before the latest certificate expires. */
@@ -565,7 +622,7 @@ static int compliance_remind_expiry(struct compliance_run_ctx *c,
 				    const struct compliance_person *learner)
 {
 	int64_t exp = r->p->facts.expires;
-	int i;
+	int i, rc;
 
 	if (!r->p->facts.has_cert || !exp || c->now >= exp ||
 	    (i = compliance_entry_due(c, 1, exp)) < 0)
@@ -575,15 +632,17 @@ static int compliance_remind_expiry(struct compliance_run_ctx *c,
 	snprintf(r->entry, sizeof(r->entry), "expiry-%d",
 		 c->schedule[i].days);
 	r->days = compliance_days_until(c->now, exp);
-	return compliance_remind(c, r, learner, "learner", "expiry");
+	rc = compliance_remind(c, r, learner, "learner", "expiry");
+	return rc > 0 ? 0 : rc;
 }
 
 /* ---- one run ---- */
 
-/* ?1 user or NULL, ?2 course or NULL, ?3 a manager whose scope limits
- * the rows, or NULL: the pairs of learner and course that assignments
- * give, by user and course, with the earliest due date and the
- * recurrence. */
+/* The pairs of learner and course that assignments give, by user and
+ * course, with the earliest due date and the recurrence: of the users
+ * with ?1 < id <= ?4 (the range keeps to the indexes of both kinds of
+ * assignment), of course ?2 or any (NULL), and of the scope of manager
+ * ?3 or anybody's (NULL). */
 #define COMPLIANCE_SQL_PAIRS                                               \
 	"WITH RECURSIVE reach (id) AS (SELECT group_id FROM group_members " \
 	"WHERE user_id = ?3 UNION SELECT g.id FROM groups g JOIN reach r "  \
@@ -592,15 +651,19 @@ static int compliance_remind_expiry(struct compliance_run_ctx *c,
 	"coalesce(min(x.recur_months), 0), max(x.recur_on_expiry), u.name, " \
 	"u.email, coalesce(u.language, ''), c.title FROM (SELECT "          \
 	"a.user_id, a.course_id, a.due, a.recur_months, a.recur_on_expiry " \
-	"FROM assignments a WHERE a.user_id IS NOT NULL UNION ALL SELECT "  \
-	"m.user_id, a.course_id, a.due, a.recur_months, a.recur_on_expiry " \
-	"FROM assignments a JOIN group_members m ON m.group_id = "          \
-	"a.group_id) x JOIN users u ON u.id = x.user_id JOIN courses c ON " \
-	"c.id = x.course_id WHERE (?1 IS NULL OR x.user_id = ?1) AND (?2 "  \
-	"IS NULL OR x.course_id = ?2) AND (?3 IS NULL OR x.user_id = ?3 OR " \
-	"x.user_id IN (SELECT m.user_id FROM group_members m JOIN reach r " \
-	"ON m.group_id = r.id)) GROUP BY x.user_id, x.course_id ORDER BY "  \
-	"x.user_id, x.course_id"
+	"FROM assignments a WHERE a.user_id > ?1 AND a.user_id <= ?4 "      \
+	"UNION ALL SELECT m.user_id, a.course_id, a.due, a.recur_months, "  \
+	"a.recur_on_expiry FROM assignments a JOIN group_members m ON "     \
+	"m.group_id = a.group_id AND m.user_id > ?1 AND m.user_id <= ?4) x " \
+	"JOIN users u ON u.id = x.user_id JOIN courses c ON c.id = "        \
+	"x.course_id WHERE (?2 IS NULL OR x.course_id = ?2) AND (?3 IS "    \
+	"NULL OR x.user_id = ?3 OR x.user_id IN (SELECT m.user_id FROM "    \
+	"group_members m JOIN reach r ON m.group_id = r.id)) GROUP BY "     \
+	"x.user_id, x.course_id ORDER BY x.user_id, x.course_id"
+
+/* The parameters of COMPLIANCE_SQL_PAIRS. */
+enum { COMPLIANCE_P_FROM = 1, COMPLIANCE_P_COURSE, COMPLIANCE_P_MANAGER,
+       COMPLIANCE_P_TO };
 
 static const char compliance_sql_pairs[] = COMPLIANCE_SQL_PAIRS;
 
@@ -627,9 +690,9 @@ static int compliance_run_pair(struct compliance_run_ctx *c,
 	compliance_pair_read(st, &p);
 	if ((rc = compliance_facts_load(c->db, c->facts, &p)))
 		return rc;
-	opened = compliance_open_recur(c->db, &p, c->now);
-	if (opened == 0)
-		opened = compliance_open_retrain(c->db, &p, c->now);
+	opened = compliance_open_recur(c, &p);
+	if (opened == 0 && !c->needs_write)
+		opened = compliance_open_retrain(c, &p);
 	if (opened < 0)
 		return opened;
 	c->tally->rounds += opened;
@@ -680,17 +743,82 @@ static void compliance_run_close(struct compliance_run_ctx *c)
 	sqlite3_finalize(c->managers);
 }
 
-static int compliance_run_pairs(struct compliance_run_ctx *c)
+/* The last user id of the chunk after from: the COMPLIANCE_CHUNK-th
+ * user after it, or INT64_MAX when fewer are left; 0, or STORE_EDB. */
+static int compliance_chunk_end(sqlite3 *db, int64_t from, int64_t *to)
 {
-	sqlite3_stmt *st = db_prepare(c->db, compliance_sql_pairs);
-	int rc = 0, step = SQLITE_DONE;
+	sqlite3_stmt *st = db_prepare(db, "SELECT id FROM users WHERE id > "
+					  "?1 ORDER BY id LIMIT 1 OFFSET ?2");
+	int step;
 
 	if (!st)
 		return STORE_EDB;
-	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW)
+	sqlite3_bind_int64(st, 1, from);
+	sqlite3_bind_int(st, 2, COMPLIANCE_CHUNK - 1);
+	step = sqlite3_step(st);
+	*to = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : INT64_MAX;
+	sqlite3_finalize(st);
+	return step == SQLITE_ROW || step == SQLITE_DONE ?
+		       0 : compliance_fail(db, "chunk");
+}
+
+/* One pass over the pairs of the users from < id <= to; a dry pass
+ * stops at the first write it would make. */
+static int compliance_run_pass(struct compliance_run_ctx *c,
+			       sqlite3_stmt *st, int64_t from, int64_t to)
+{
+	int rc = 0, step = SQLITE_DONE;
+
+	sqlite3_bind_int64(st, COMPLIANCE_P_FROM, from);
+	sqlite3_bind_int64(st, COMPLIANCE_P_TO, to);
+	while (!rc && !(c->dry && c->needs_write) &&
+	       (step = sqlite3_step(st)) == SQLITE_ROW)
 		rc = compliance_run_pair(c, st);
-	if (!rc && step != SQLITE_DONE)
+	if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
 		rc = compliance_fail(c->db, "pairs");
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* The pairs of the users from < id <= to: first a dry pass that only
+ * reads (most runs find nothing to do and take no lock), then, when it
+ * met something to store, the pass that stores it in one transaction. */
+static int compliance_run_chunk(struct compliance_run_ctx *c,
+				sqlite3_stmt *st, int64_t from, int64_t to)
+{
+	int rc;
+
+	c->dry = 1;
+	c->needs_write = 0;
+	rc = compliance_run_pass(c, st, from, to);
+	c->dry = 0;
+	if (rc || !c->needs_write)
+		return rc;
+	c->needs_write = 0;
+	if (db_begin(c->db))
+		return STORE_EDB;
+	rc = compliance_run_pass(c, st, from, to);
+	if (!rc && db_commit(c->db))
+		rc = STORE_EDB;
+	if (rc)
+		db_rollback(c->db);
+	return rc;
+}
+
+/* Every pair, COMPLIANCE_CHUNK users to a transaction, so that other
+ * writers wait for one chunk at most, never for the whole run. */
+static int compliance_run_pairs(struct compliance_run_ctx *c)
+{
+	sqlite3_stmt *st = db_prepare(c->db, compliance_sql_pairs);
+	int64_t from = 0, to = 0;
+	int rc = st ? 0 : STORE_EDB;
+
+	while (!rc && to != INT64_MAX) {
+		rc = compliance_chunk_end(c->db, from, &to);
+		if (!rc)
+			rc = compliance_run_chunk(c, st, from, to);
+		from = to;
+	}
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -701,18 +829,10 @@ int compliance_run(sqlite3 *db, int64_t now, struct compliance_tally *t)
 	int rc;
 
 	memset(t, 0, sizeof(*t));
-	if (db_begin(db))
-		return STORE_EDB;
 	rc = compliance_run_open(&c);
 	if (!rc)
 		rc = compliance_run_pairs(&c);
 	compliance_run_close(&c);
-	if (!rc && db_commit(db))
-		rc = STORE_EDB;
-	if (rc) {
-		db_rollback(db);
-		memset(t, 0, sizeof(*t));
-	}
 	return rc;
 }
 
@@ -872,13 +992,16 @@ int compliance_list_json(sqlite3 *db, const struct compliance_filter *f,
 	if (!rc && !list)
 		rc = STORE_ENOMEM;
 	if (!rc) {
-		if (f->user_id)
-			sqlite3_bind_int64(st, 1, f->user_id);
+		sqlite3_bind_int64(st, COMPLIANCE_P_FROM,
+				   f->user_id ? f->user_id - 1 : 0);
+		sqlite3_bind_int64(st, COMPLIANCE_P_TO,
+				   f->user_id ? f->user_id : INT64_MAX);
 		if (f->course)
-			sqlite3_bind_text(st, 2, f->course, -1,
-					  SQLITE_STATIC);
+			sqlite3_bind_text(st, COMPLIANCE_P_COURSE, f->course,
+					  -1, SQLITE_STATIC);
 		if (f->manager_id)
-			sqlite3_bind_int64(st, 3, f->manager_id);
+			sqlite3_bind_int64(st, COMPLIANCE_P_MANAGER,
+					   f->manager_id);
 	}
 	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW)
 		rc = compliance_list_row(db, st, facts, f, now, list);

@@ -59,6 +59,7 @@
 #define COMPLIANCE_ROUND_DAYS 30    /* a round's time when nothing expires */
 #define COMPLIANCE_TICK 60	    /* seconds between runs of serve */
 #define COMPLIANCE_POKE_MS 1000	    /* a poke runs it this much later */
+#define COMPLIANCE_CHUNK 200	    /* users to a transaction of a run */
 #define COMPLIANCE_DATE_LEN 10	    /* "YYYY-MM-DD" */
 
 enum compliance_status {
@@ -110,8 +111,11 @@ struct compliance_tally {
 };
 
 /* Opens the rounds that are due and queues the reminders that are due
- * at now, for every learner an assignment reaches, in one transaction
- * of its own on db. Running it again at the same now does nothing. */
+ * at now, for every learner an assignment reaches, in transactions of
+ * its own on db of COMPLIANCE_CHUNK learners each (a round or a
+ * reminder is stored with its mail, or not at all). Running it again
+ * at the same now, or at the same time, does nothing twice. On an error
+ * the chunks before it stay done and t counts them. */
 int compliance_run(sqlite3 *db, int64_t now, struct compliance_tally *t);
 
 /* Which rows compliance_list_json() gives. */

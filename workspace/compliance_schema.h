@@ -78,4 +78,9 @@
 	COMPLIANCE_ROUND_TRIGGER("update", "UPDATE", "NEW")                \
 	COMPLIANCE_ROUND_TRIGGER("delete", "DELETE", "OLD")
 
+/* A later step: the managers of a learner are looked up at each
+ * overdue reminder, starting from the few users who are managers. */
+#define COMPLIANCE_INDEX_SCHEMA                                           \
+	"CREATE INDEX users_role ON users (role);"
+
 #endif

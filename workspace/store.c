@@ -190,6 +190,8 @@ static const struct db_migration store_migrations[] = {
 	{ 11, COMPLIANCE_SCHEMA },
 	/* certificate templates (workspace/certtpl.c) */
 	{ 12, CERTTPL_SCHEMA },
+	/* managers found by their role (workspace/compliance.c) */
+	{ 13, COMPLIANCE_INDEX_SCHEMA },
 #undef STORE_REGROUP
 };
 
