@@ -9,6 +9,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "workspace/assign.h"
+#include "workspace/audit.h"
 #include "workspace/auth.h"
 #include "workspace/brand.h"
 #include "workspace/cert.h"
@@ -288,6 +289,35 @@ static int api_coll_may_add(struct api_ctx *api, struct http_exchange *x,
 	return -1;
 }
 
+/* Adds an item from body and reads it back into *made, with its audit
+ * entry ("group.create": the item as read back), in one transaction. */
+static int api_coll_add(struct api_ctx *api, const struct api_collection *c,
+			const struct people_user *me, const cJSON *body,
+			int64_t *id, const char **why, cJSON **made)
+{
+	struct audit_actor who = { me->id, me->email };
+	int64_t now = clock_now(api->clock);
+	char action[32], object[48];
+	int own = audit_begin(api->db), rc;
+
+	if (own < 0)
+		return STORE_EDB;
+	snprintf(action, sizeof(action), "%s.create", c->name);
+	rc = c->add(api->db, body, now, id, why);
+	if (!rc)
+		rc = c->get(api->db, *id, made);
+	if (!rc)
+		rc = audit_append_json(api->db, now, &who, action,
+				       audit_object(object, sizeof(object),
+						    c->name, *id),
+				       cJSON_Duplicate(*made, 1));
+	if ((rc = audit_end(api->db, own, rc))) {
+		cJSON_Delete(*made);
+		*made = NULL;
+	}
+	return rc;
+}
+
 static void api_coll_create(struct api_ctx *api, struct http_exchange *x,
 			    const struct http_request *req,
 			    const struct api_collection *c)
@@ -310,10 +340,8 @@ static void api_coll_create(struct api_ctx *api, struct http_exchange *x,
 		return;
 	}
 	if (body)
-		rc = c->add(api->db, body, clock_now(api->clock), &id, &why);
+		rc = api_coll_add(api, c, &me, body, &id, &why, &made);
 	cJSON_Delete(body);
-	if (!rc)
-		rc = c->get(api->db, id, &made);
 	if (rc == STORE_EINVAL || rc == STORE_ENOTFOUND) {
 		http_respond_error(x, 400, "bad_request", why);
 		return;
@@ -458,7 +486,8 @@ static const api_route_fn api_subtrees[] = {
 	import_route, people_route,   groups_route, assign_route,
 	catalog_route, media_route,   learn_route,  brand_route,
 	settings_route, cert_route,   compliance_route, template_route,
-	certtpl_route, mail_route,   stats_route,  web_route,
+	certtpl_route, mail_route,   audit_route, stats_route,
+	web_route,
 };
 
 #define API_NSUBTREES (sizeof(api_subtrees) / sizeof(api_subtrees[0]))

@@ -12,6 +12,7 @@
 #include "common/db.h"
 #include "common/gitstore.h"
 #include "common/log.h"
+#include "workspace/audit.h"
 #include "workspace/auth.h"
 #include "workspace/people.h"
 #include "workspace/scope.h"
@@ -244,7 +245,7 @@ int assign_add_json(sqlite3 *db, const cJSON *in, int64_t now, int64_t *id,
 	const cJSON *course = cJSON_GetObjectItemCaseSensitive(in, "course");
 	const cJSON *due = cJSON_GetObjectItemCaseSensitive(in, "due");
 	struct assign_new a;
-	int rc;
+	int rc, own;
 
 	*why = "the assignment cannot be stored";
 	if (!cJSON_IsObject(in)) {
@@ -263,14 +264,10 @@ int assign_add_json(sqlite3 *db, const cJSON *in, int64_t now, int64_t *id,
 		return STORE_EINVAL;
 	a.course = course->valuestring;
 	a.due = due->valuestring;
-	if (db_begin(db))
+	if ((own = audit_begin(db)) < 0)
 		return STORE_EDB;
 	rc = assign_create(db, in, &a, now, id, why);
-	if (!rc && db_commit(db))
-		rc = STORE_EDB;
-	if (rc)
-		db_rollback(db);
-	return rc;
+	return audit_end(db, own, rc);
 }
 
 /* ---- changing and deleting ---- */
@@ -782,6 +779,29 @@ static int assign_may_change(struct api_ctx *api, struct http_exchange *x,
 	return -1;
 }
 
+/* Changes (body) or deletes (body NULL) assignment id with its audit
+ * entry, in one transaction. */
+static int assign_change_audited(struct api_ctx *api,
+				 const struct people_user *me, int64_t id,
+				 const cJSON *body, const char **why)
+{
+	struct audit_actor who = { me->id, me->email };
+	char object[32];
+	int own = audit_begin(api->db), rc;
+
+	if (own < 0)
+		return STORE_EDB;
+	rc = body ? assign_update_json(api->db, id, body, why) :
+		    assign_delete(api->db, id);
+	if (!rc)
+		rc = audit_append_json(
+			api->db, clock_now(api->clock), &who,
+			body ? "assignment.update" : "assignment.delete",
+			audit_object(object, sizeof(object), "assignment", id),
+			body ? cJSON_Duplicate(body, 1) : NULL);
+	return audit_end(api->db, own, rc);
+}
+
 static void assign_patch(struct api_ctx *api, struct http_exchange *x,
 			 const struct http_request *req, int64_t id)
 {
@@ -794,7 +814,7 @@ static void assign_patch(struct api_ctx *api, struct http_exchange *x,
 		return;
 	body = cJSON_ParseWithLength((const char *)req->body, req->body_len);
 	if (body)
-		rc = assign_update_json(api->db, id, body, &why);
+		rc = assign_change_audited(api, &me, id, body, &why);
 	cJSON_Delete(body);
 	if (!rc)
 		rc = assign_get_json(api->db, id, &a);
@@ -816,7 +836,7 @@ static void assign_del(struct api_ctx *api, struct http_exchange *x,
 
 	if (assign_may_change(api, x, req, id, &me))
 		return;
-	if ((rc = assign_delete(api->db, id))) {
+	if ((rc = assign_change_audited(api, &me, id, NULL, NULL))) {
 		assign_send_error(api, x, req, rc, NULL);
 		return;
 	}

@@ -31,7 +31,8 @@ int assign_date_valid(const char *s);
  * ASSIGN_RECUR_MAX, or null) and "recur_on_expiry": bool. *id receives
  * the new id. STORE_EINVAL for bad input (an unknown course, group or user,
  * both or neither of group and user, a bad date) with a message for the
- * client in *why (static); nothing is stored then. */
+ * client in *why (static); nothing is stored then. Joins the caller's
+ * transaction when one is open (audit_begin(), workspace/audit.h). */
 int assign_add_json(sqlite3 *db, const cJSON *in, int64_t now, int64_t *id,
 		    const char **why);
 

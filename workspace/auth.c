@@ -14,11 +14,13 @@
 
 #include "common/crypto.h"
 #include "common/log.h"
+#include "workspace/audit.h"
 #include "workspace/coursecache.h"
 #include "workspace/mail.h"
 #include "workspace/store.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <cjson/cJSON.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -248,6 +250,50 @@ static cJSON *auth_login_body(const struct people_user *u, const char *csrf)
 	return o;
 }
 
+/* The audit entry of a login or a failed one: the email as typed
+ * (lowercased) and the client's address, never the password. */
+static int auth_login_audit(struct api_ctx *api,
+			    const struct auth_login_work *w, int ok)
+{
+	char email[sizeof(w->email)], object[32] = "";
+	struct audit_actor who = { w->user.id, email };
+	cJSON *d = cJSON_CreateObject();
+	size_t i;
+
+	for (i = 0; w->email[i]; i++)
+		email[i] = (char)tolower((unsigned char)w->email[i]);
+	email[i] = 0;
+	if (w->user.id > 0)
+		audit_object(object, sizeof(object), "user", w->user.id);
+	if (!ok)
+		who.id = 0; /* not proven */
+	if (d && (!cJSON_AddStringToObject(d, "email", email) ||
+		  !cJSON_AddStringToObject(d, "address", w->peer))) {
+		cJSON_Delete(d);
+		d = NULL;
+	}
+	return audit_append_json(api->db, clock_now(api->clock), &who,
+				 ok ? "login" : "login.failed", object, d);
+}
+
+/* The session of a login, the throttle's reset and the audit entry in
+ * one transaction. */
+static int auth_login_store(struct api_ctx *api, struct auth_login_work *w,
+			    char *id, char *csrf)
+{
+	int own = audit_begin(api->db), rc;
+
+	if (own < 0)
+		return STORE_EDB;
+	rc = people_throttle_success(api->db, w->email, w->peer);
+	if (!rc)
+		rc = people_session_create(api->db, w->user.id,
+					   clock_now(api->clock), id, csrf);
+	if (!rc)
+		rc = auth_login_audit(api, w, 1);
+	return audit_end(api->db, own, rc);
+}
+
 static void auth_login_finish(struct auth_login_work *w)
 {
 	char id[PEOPLE_SECRET_LEN + 1], csrf[PEOPLE_SECRET_LEN + 1];
@@ -258,12 +304,11 @@ static void auth_login_finish(struct auth_login_work *w)
 	if (!w->pw.verified || w->user.id <= 0) {
 		log_info("msg=\"login refused\" req=%llu",
 			 (unsigned long long)req_id);
+		(void)auth_login_audit(api, w, 0); /* logged on failure */
 		auth_unauthorized(x, "wrong email or password");
 		return;
 	}
-	if (people_throttle_success(api->db, w->email, w->peer) ||
-	    people_session_create(api->db, w->user.id, clock_now(api->clock),
-				  id, csrf)) {
+	if (auth_login_store(api, w, id, csrf)) {
 		auth_internal(x, req_id, "session_create");
 		goto out;
 	}

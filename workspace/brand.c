@@ -10,6 +10,7 @@
 #include "common/db.h"
 #include "common/log.h"
 #include "common/utf8.h"
+#include "workspace/audit.h"
 #include "workspace/auth.h"
 #include "workspace/store.h"
 #include "workspace/web.h"
@@ -202,9 +203,9 @@ static int brand_asset_put(sqlite3 *db, const char *name, const char *type,
 
 int brand_update(sqlite3 *db, const struct brand_change *c, int64_t now)
 {
-	int rc;
+	int rc, own;
 
-	if (db_begin(db))
+	if ((own = audit_begin(db)) < 0)
 		return STORE_EDB;
 	rc = brand_setting_put(db, "name", c->name);
 	if (!rc)
@@ -218,11 +219,7 @@ int brand_update(sqlite3 *db, const struct brand_change *c, int64_t now)
 		rc = brand_asset_put(db, "css", BRAND_CSS_TYPE,
 				     *c->css ? c->css : NULL, strlen(c->css),
 				     now);
-	if (rc || db_commit(db)) {
-		db_rollback(db);
-		return rc ? rc : STORE_EDB;
-	}
-	return 0;
+	return audit_end(db, own, rc);
 }
 
 int brand_logo_set(sqlite3 *db, const char *type, const uint8_t *data,
@@ -395,6 +392,63 @@ static const char *brand_parse_change(const cJSON *body,
 	return brand_css_check(c->css, strlen(c->css));
 }
 
+/* What the audit log keeps of a change: the body, the custom CSS as
+ * "(changed)" rather than its text. */
+static cJSON *brand_change_detail(const cJSON *body)
+{
+	cJSON *d = cJSON_Duplicate(body, 1);
+	cJSON *css = cJSON_GetObjectItemCaseSensitive(d, "css");
+
+	if (cJSON_IsString(css) &&
+	    !cJSON_ReplaceItemInObjectCaseSensitive(
+		    d, "css", cJSON_CreateString("(changed)"))) {
+		cJSON_Delete(d);
+		d = NULL;
+	}
+	return d;
+}
+
+/* {"logo": type or null, "bytes": len} */
+static cJSON *brand_logo_detail(const char *type, size_t len)
+{
+	cJSON *d = cJSON_CreateObject();
+
+	if (d && (!(type ? cJSON_AddStringToObject(d, "logo", type) :
+			   cJSON_AddNullToObject(d, "logo")) ||
+		  !cJSON_AddNumberToObject(d, "bytes", (double)len))) {
+		cJSON_Delete(d);
+		d = NULL;
+	}
+	return d;
+}
+
+/* The branding (c) or the logo (type, data, len: c NULL) changed by me,
+ * with its audit entry "branding.change" (detail consumed), in one
+ * transaction. */
+static int brand_change_audited(struct api_ctx *api,
+				const struct people_user *me,
+				const struct brand_change *c,
+				const char *type, const uint8_t *data,
+				size_t len, cJSON *detail)
+{
+	struct audit_actor who = { me->id, me->email };
+	int64_t now = clock_now(api->clock);
+	int own = audit_begin(api->db), rc;
+
+	if (own < 0) {
+		cJSON_Delete(detail);
+		return STORE_EDB;
+	}
+	rc = c ? brand_update(api->db, c, now) :
+		 brand_logo_set(api->db, type, data, len, type ? now : 0);
+	if (!rc)
+		rc = audit_append_json(api->db, now, &who, "branding.change",
+				       "branding", detail);
+	else
+		cJSON_Delete(detail);
+	return audit_end(api->db, own, rc);
+}
+
 static void brand_put(struct api_ctx *api, struct http_exchange *x,
 		      const struct http_request *req)
 {
@@ -413,7 +467,8 @@ static void brand_put(struct api_ctx *api, struct http_exchange *x,
 		http_respond_error(x, 400, "bad_request", why);
 		return;
 	}
-	rc = brand_update(api->db, &c, clock_now(api->clock));
+	rc = brand_change_audited(api, &me, &c, NULL, NULL, 0,
+				  brand_change_detail(body));
 	cJSON_Delete(body);
 	if (rc) {
 		brand_internal(api, x, req, "update", rc);
@@ -445,8 +500,9 @@ static void brand_put_logo(struct api_ctx *api, struct http_exchange *x,
 				   "image");
 		return;
 	}
-	rc = brand_logo_set(api->db, type, req->body, req->body_len,
-			    clock_now(api->clock));
+	rc = brand_change_audited(api, &me, NULL, type, req->body,
+				  req->body_len,
+				  brand_logo_detail(type, req->body_len));
 	if (rc) {
 		brand_internal(api, x, req, "logo", rc);
 		return;
@@ -465,7 +521,8 @@ static void brand_delete_logo(struct api_ctx *api, struct http_exchange *x,
 
 	if (auth_require(api, x, req, AUTH_ROLE(PEOPLE_ROLE_ADMIN), &me))
 		return;
-	rc = brand_logo_set(api->db, NULL, NULL, 0, 0);
+	rc = brand_change_audited(api, &me, NULL, NULL, NULL, 0,
+				  brand_logo_detail(NULL, 0));
 	if (rc) {
 		brand_internal(api, x, req, "logo", rc);
 		return;

@@ -68,7 +68,8 @@ struct brand_change {
 	const char *css;
 };
 
-/* Applies a change in one transaction. */
+/* Applies a change in one transaction (the caller's when one is open:
+ * audit_begin(), workspace/audit.h). */
 int brand_update(sqlite3 *db, const struct brand_change *c, int64_t now);
 
 /* Stores the logo (type from brand_logo_type()), replacing any; NULL

@@ -14,6 +14,7 @@
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/query.h"
+#include "workspace/audit.h"
 #include "workspace/auth.h"
 #include "workspace/brand.h"
 #include "workspace/certpdf.h"
@@ -263,7 +264,30 @@ static int cert_next_id(sqlite3 *db, int64_t *id)
 	return rc;
 }
 
-/* Stores a new certificate. */
+/* The audit entry of certificate id, issued by the workspace on the
+ * completion that made it due. */
+static int cert_issue_audit(sqlite3 *db, int64_t id, const char *number,
+			    int64_t user_id, const char *course,
+			    const char *revision, int64_t now)
+{
+	struct audit_actor system = { 0, "system" };
+	cJSON *d = cJSON_CreateObject();
+	char object[40];
+
+	if (d && (!cJSON_AddStringToObject(d, "number", number) ||
+		  !cJSON_AddNumberToObject(d, "user", (double)user_id) ||
+		  !cJSON_AddStringToObject(d, "course", course) ||
+		  !cJSON_AddStringToObject(d, "revision", revision))) {
+		cJSON_Delete(d);
+		d = NULL;
+	}
+	return audit_append_json(db, now, &system, "certificate.issue",
+				 audit_object(object, sizeof(object),
+					      "certificate", id),
+				 d);
+}
+
+/* Stores a new certificate and its audit entry. */
 static int cert_insert(sqlite3 *db, int64_t user_id, const char *course,
 		       const char *revision, const struct cert_course *cc,
 		       int64_t now)
@@ -298,6 +322,9 @@ static int cert_insert(sqlite3 *db, int64_t user_id, const char *course,
 	rc = sqlite3_step(st) == SQLITE_DONE ? 0 :
 					      cert_fail(db, "cert_insert");
 	sqlite3_finalize(st);
+	if (!rc)
+		rc = cert_issue_audit(db, id, number, user_id, course,
+				      revision, now);
 	if (!rc)
 		log_info("msg=\"certificate issued\" number=%s user=%lld "
 			 "course=%s revision=%s", number, (long long)user_id,
@@ -668,6 +695,36 @@ static int cert_reason(const struct http_request *req, char *out)
 	return ok ? 0 : -1;
 }
 
+/* Revokes certificate id with its audit entry, in one transaction. */
+static int cert_revoke_audited(struct api_ctx *api,
+			       const struct people_user *me, int64_t id,
+			       const char *reason, int64_t now)
+{
+	struct audit_actor who = { me->id, me->email };
+	cJSON *d = cJSON_CreateObject();
+	char object[40];
+	int own = audit_begin(api->db), rc;
+
+	if (d && !cJSON_AddStringToObject(d, "reason", reason)) {
+		cJSON_Delete(d);
+		d = NULL;
+	}
+	if (own < 0) {
+		cJSON_Delete(d);
+		return STORE_EDB;
+	}
+	rc = cert_revoke(api->db, id, reason, now);
+	if (!rc)
+		rc = audit_append_json(api->db, now, &who,
+				       "certificate.revoke",
+				       audit_object(object, sizeof(object),
+						    "certificate", id),
+				       d);
+	else
+		cJSON_Delete(d);
+	return audit_end(api->db, own, rc);
+}
+
 static void cert_revoke_answer(struct api_ctx *api, struct http_exchange *x,
 			       const struct http_request *req, int64_t id)
 {
@@ -685,7 +742,7 @@ static void cert_revoke_answer(struct api_ctx *api, struct http_exchange *x,
 				   "1 to 500 bytes}");
 		return;
 	}
-	rc = cert_revoke(api->db, id, reason, now);
+	rc = cert_revoke_audited(api, &me, id, reason, now);
 	if (rc == STORE_ENOTFOUND) {
 		http_respond_error(x, 404, "not_found",
 				   "no such certificate");

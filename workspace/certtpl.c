@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/db.h"
 #include "common/log.h"
+#include "workspace/audit.h"
 #include "workspace/auth.h"
 #include "workspace/template.h"
 
@@ -417,7 +418,7 @@ static int certtpl_write(sqlite3 *db, const struct certtpl_change *c,
 int certtpl_apply(sqlite3 *db, const struct certtpl_change *c, int64_t now,
 		  char *why, size_t cap)
 {
-	int rc;
+	int rc, own;
 
 	if (c->image && (rc = certtpl_signature_check(c->image, c->image_len,
 						      why, cap)))
@@ -427,14 +428,34 @@ int certtpl_apply(sqlite3 *db, const struct certtpl_change *c, int64_t now,
 			 "template says \"signature\": false");
 		return CERTTPL_EINVAL;
 	}
-	if (db_begin(db))
+	if ((own = audit_begin(db)) < 0)
 		return CERTTPL_EDB;
 	rc = certtpl_write(db, c, now, why, cap);
-	if (!rc && db_commit(db))
+	return audit_end(db, own, rc) < 0 ? (rc ? rc : CERTTPL_EDB) : 0;
+}
+
+int certtpl_apply_audited(sqlite3 *db, const struct audit_actor *who,
+			  const struct certtpl_change *c, int64_t now,
+			  const char *what, char *why, size_t cap)
+{
+	cJSON *d = cJSON_CreateObject();
+	int own = audit_begin(db), rc;
+
+	if (d && !cJSON_AddStringToObject(d, "what", what)) {
+		cJSON_Delete(d);
+		d = NULL;
+	}
+	if (own < 0) {
+		cJSON_Delete(d);
+		return CERTTPL_EDB;
+	}
+	rc = certtpl_apply(db, c, now, why, cap);
+	if (!rc && audit_append_json(db, now, who, "template.change",
+				     "certificate_template", d))
 		rc = CERTTPL_EDB;
-	if (rc)
-		db_rollback(db);
-	return rc;
+	else if (rc)
+		cJSON_Delete(d);
+	return audit_end(db, own, rc) < 0 ? (rc ? rc : CERTTPL_EDB) : 0;
 }
 
 /* ---- the JSON of GET ---- */
@@ -544,9 +565,10 @@ static void certtpl_change(struct api_ctx *api, struct http_exchange *x,
 			   const struct certtpl_change *c,
 			   const struct people_user *me, const char *what)
 {
+	struct audit_actor who = { me->id, me->email };
 	char why[CERTTPL_WHY_MAX];
-	int rc = certtpl_apply(api->db, c, clock_now(api->clock), why,
-			       sizeof(why));
+	int rc = certtpl_apply_audited(api->db, &who, c, clock_now(api->clock),
+				       what, why, sizeof(why));
 
 	if (rc == CERTTPL_EINVAL) {
 		http_respond_error(x, 400, "bad_request", why);

@@ -116,9 +116,17 @@ int certtpl_parse(const cJSON *body, struct certtpl_change *c, char *why,
 /* Applies c in one transaction, after checking the image: 0, or
  * CERTTPL_EINVAL with the reason in why when c asks for the signature
  * and none is stored or given, or the image is refused; nothing changes
- * then. now is the time of the change. */
+ * then. now is the time of the change. Joins the caller's transaction
+ * when one is open (audit_begin(), workspace/audit.h). */
 int certtpl_apply(sqlite3 *db, const struct certtpl_change *c, int64_t now,
 		  char *why, size_t cap);
+
+/* certtpl_apply() and its audit entry ("template.change" by who, with
+ * {"what": what}: "texts", "signature", ...) in one transaction. */
+struct audit_actor;
+int certtpl_apply_audited(sqlite3 *db, const struct audit_actor *who,
+			  const struct certtpl_change *c, int64_t now,
+			  const char *what, char *why, size_t cap);
 
 /* The template as GET shows it into *out (cJSON_Delete() it). */
 int certtpl_json(sqlite3 *db, cJSON **out);

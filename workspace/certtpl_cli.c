@@ -19,6 +19,7 @@
 
 #include "common/clock.h"
 #include "common/fs.h"
+#include "workspace/audit.h"
 #include "workspace/store.h"
 
 #include <cjson/cJSON.h>
@@ -182,6 +183,7 @@ static int certtpl_cli_store(sqlite3 *db, const struct certtpl_cli_args *a)
 	struct certtpl_change c;
 	char why[CERTTPL_WHY_MAX];
 	struct lms_clock clock;
+	struct audit_actor cli = { 0, "cli" };
 	cJSON *json = NULL;
 	struct buf png;
 	int rc;
@@ -192,8 +194,10 @@ static int certtpl_cli_store(sqlite3 *db, const struct certtpl_cli_args *a)
 	else
 		rc = certtpl_cli_change(a, &c, &json, &png);
 	if (!rc) {
-		rc = certtpl_apply(db, &c, clock_now(&clock), why,
-				   sizeof(why));
+		rc = certtpl_apply_audited(db, &cli, &c, clock_now(&clock),
+					   c.image ? "texts and signature" :
+						     "texts",
+					   why, sizeof(why));
 		if (rc == CERTTPL_EINVAL)
 			rc = certtpl_cli_fail("%s", why);
 		else if (rc)

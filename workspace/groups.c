@@ -12,6 +12,7 @@
 
 #include "common/db.h"
 #include "common/log.h"
+#include "workspace/audit.h"
 #include "workspace/auth.h"
 #include "workspace/people.h"
 #include "workspace/scope.h"
@@ -242,7 +243,7 @@ int groups_add_json(sqlite3 *db, const cJSON *in, int64_t now, int64_t *id,
 	const cJSON *rule = cJSON_GetObjectItemCaseSensitive(in, "rule");
 	int64_t parent;
 	size_t nterms;
-	int rc;
+	int rc, own;
 
 	*why = "the group cannot be stored";
 	if (!cJSON_IsObject(in)) {
@@ -258,15 +259,11 @@ int groups_add_json(sqlite3 *db, const cJSON *in, int64_t now, int64_t *id,
 		     why)) ||
 	    (rc = groups_rule_check(rule, &nterms, why)))
 		return rc;
-	if (db_begin(db))
+	if ((own = audit_begin(db)) < 0)
 		return STORE_EDB;
 	rc = groups_create(db, name->valuestring, parent, rule, nterms, now,
 			   id, why);
-	if (!rc && db_commit(db))
-		rc = STORE_EDB;
-	if (rc)
-		db_rollback(db);
-	return rc;
+	return audit_end(db, own, rc);
 }
 
 /* ---- reading ---- */
@@ -649,20 +646,16 @@ int groups_update_json(sqlite3 *db, int64_t id, const cJSON *in,
 		       const char **why)
 {
 	struct groups_patch p;
-	int rc;
+	int rc, own;
 
 	if ((rc = groups_patch_parse(in, &p, why)))
 		goto done;
 	*why = "the group cannot be stored";
-	if (db_begin(db)) {
+	if ((own = audit_begin(db)) < 0) {
 		rc = STORE_EDB;
 		goto done;
 	}
-	rc = groups_patch_apply(db, id, &p, why);
-	if (!rc && db_commit(db))
-		rc = STORE_EDB;
-	if (rc)
-		db_rollback(db);
+	rc = audit_end(db, own, groups_patch_apply(db, id, &p, why));
 done:
 	cJSON_free(p.rule_text);
 	return rc;
@@ -699,16 +692,12 @@ static int groups_remove(sqlite3 *db, int64_t id)
 
 int groups_delete(sqlite3 *db, int64_t id)
 {
-	int rc;
+	int rc, own;
 
-	if (db_begin(db))
+	if ((own = audit_begin(db)) < 0)
 		return STORE_EDB;
 	rc = groups_remove(db, id);
-	if (!rc && db_commit(db))
-		rc = STORE_EDB;
-	if (rc)
-		db_rollback(db);
-	return rc;
+	return audit_end(db, own, rc);
 }
 
 /* ---- members by hand ---- */
@@ -764,12 +753,12 @@ static int groups_member_put(sqlite3 *db, int64_t group_id, int64_t user_id)
 int groups_member_add(sqlite3 *db, int64_t group_id, const cJSON *in,
 		      int64_t *user_id, const char **why)
 {
-	int rc;
+	int rc, own;
 
 	*why = "the body must be a JSON object";
 	if (!cJSON_IsObject(in))
 		return STORE_EINVAL;
-	if (db_begin(db))
+	if ((own = audit_begin(db)) < 0)
 		return STORE_EDB;
 	rc = groups_exists(db, group_id);
 	if (rc == STORE_ENOTFOUND)
@@ -779,11 +768,7 @@ int groups_member_add(sqlite3 *db, int64_t group_id, const cJSON *in,
 		rc = STORE_EINVAL;
 	if (!rc)
 		rc = groups_member_put(db, group_id, *user_id);
-	if (rc >= 0 && db_commit(db))
-		rc = STORE_EDB;
-	if (rc < 0)
-		db_rollback(db);
-	return rc;
+	return audit_end(db, own, rc);
 }
 
 /* Inside the transaction: 0 with *from_rule, or STORE_ENOTFOUND. */
@@ -833,16 +818,12 @@ static int groups_member_drop(sqlite3 *db, int64_t group_id,
 
 int groups_member_remove(sqlite3 *db, int64_t group_id, int64_t user_id)
 {
-	int rc;
+	int rc, own;
 
-	if (db_begin(db))
+	if ((own = audit_begin(db)) < 0)
 		return STORE_EDB;
 	rc = groups_member_drop(db, group_id, user_id);
-	if (!rc && db_commit(db))
-		rc = STORE_EDB;
-	if (rc)
-		db_rollback(db);
-	return rc;
+	return audit_end(db, own, rc);
 }
 
 /* ---- HTTP: /api/v1/groups/{id}[/members[/{user}]] ---- */
@@ -979,6 +960,92 @@ static void groups_get(struct api_ctx *api, struct http_exchange *x,
 		http_respond_json(x, 200, g);
 }
 
+/* The audit entry of a change to group id by me; detail is consumed
+ * (NULL for none). Runs inside the transaction of the change. */
+static int groups_audit(struct api_ctx *api, const struct people_user *me,
+			const char *action, int64_t id, cJSON *detail)
+{
+	struct audit_actor who = { me->id, me->email };
+	char object[32];
+
+	return audit_append_json(api->db, clock_now(api->clock), &who, action,
+				 audit_object(object, sizeof(object), "group",
+					      id),
+				 detail);
+}
+
+/* {"user": id} */
+static cJSON *groups_user_detail(int64_t user_id)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o && !cJSON_AddNumberToObject(o, "user", (double)user_id)) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	return o;
+}
+
+static int groups_patch_audited(struct api_ctx *api,
+				const struct people_user *me, int64_t id,
+				const cJSON *body, const char **why)
+{
+	int own = audit_begin(api->db), rc;
+
+	if (own < 0)
+		return STORE_EDB;
+	rc = groups_update_json(api->db, id, body, why);
+	if (!rc)
+		rc = groups_audit(api, me, "group.update", id,
+				  cJSON_Duplicate(body, 1));
+	return audit_end(api->db, own, rc);
+}
+
+static int groups_delete_audited(struct api_ctx *api,
+				 const struct people_user *me, int64_t id)
+{
+	int own = audit_begin(api->db), rc;
+
+	if (own < 0)
+		return STORE_EDB;
+	rc = groups_delete(api->db, id);
+	if (!rc)
+		rc = groups_audit(api, me, "group.delete", id, NULL);
+	return audit_end(api->db, own, rc);
+}
+
+/* rc 1 when the user was a member already (nothing is logged) */
+static int groups_member_add_audited(struct api_ctx *api,
+				     const struct people_user *me, int64_t id,
+				     const cJSON *body, int64_t *user,
+				     const char **why)
+{
+	int own = audit_begin(api->db), rc;
+
+	if (own < 0)
+		return STORE_EDB;
+	rc = groups_member_add(api->db, id, body, user, why);
+	if (!rc)
+		rc = groups_audit(api, me, "group.member.add", id,
+				  groups_user_detail(*user));
+	return audit_end(api->db, own, rc);
+}
+
+static int groups_member_remove_audited(struct api_ctx *api,
+					const struct people_user *me,
+					int64_t id, int64_t user)
+{
+	int own = audit_begin(api->db), rc;
+
+	if (own < 0)
+		return STORE_EDB;
+	rc = groups_member_remove(api->db, id, user);
+	if (!rc)
+		rc = groups_audit(api, me, "group.member.remove", id,
+				  groups_user_detail(user));
+	return audit_end(api->db, own, rc);
+}
+
 static void groups_patch(struct api_ctx *api, struct http_exchange *x,
 			 const struct http_request *req, int64_t id)
 {
@@ -991,7 +1058,7 @@ static void groups_patch(struct api_ctx *api, struct http_exchange *x,
 		return;
 	body = cJSON_ParseWithLength((const char *)req->body, req->body_len);
 	if (body)
-		rc = groups_update_json(api->db, id, body, &why);
+		rc = groups_patch_audited(api, &me, id, body, &why);
 	cJSON_Delete(body);
 	if (rc == STORE_ENOTFOUND)
 		why = "no such group";
@@ -1015,7 +1082,7 @@ static void groups_del(struct api_ctx *api, struct http_exchange *x,
 
 	if (auth_require(api, x, req, AUTH_ROLE(PEOPLE_ROLE_ADMIN), &me))
 		return;
-	if ((rc = groups_delete(api->db, id))) {
+	if ((rc = groups_delete_audited(api, &me, id))) {
 		groups_send_error(api, x, req, rc, "no such group");
 		return;
 	}
@@ -1074,7 +1141,8 @@ static void groups_members_post(struct api_ctx *api,
 		return;
 	body = cJSON_ParseWithLength((const char *)req->body, req->body_len);
 	if (body)
-		rc = groups_member_add(api->db, id, body, &user, &why);
+		rc = groups_member_add_audited(api, &me, id, body, &user,
+					       &why);
 	cJSON_Delete(body);
 	if (rc >= 0) {
 		log_info("msg=\"group member added\" tenant=%s req=%llu "
@@ -1104,7 +1172,7 @@ static void groups_member_delete(struct api_ctx *api,
 		groups_send_error(api, x, req, rc, "no such group");
 		return;
 	}
-	rc = groups_member_remove(api->db, p->id, p->user);
+	rc = groups_member_remove_audited(api, &me, p->id, p->user);
 	if (rc) {
 		groups_send_error(api, x, req, rc, rc == GROUPS_ERULE ?
 			"the user is a member by the group's rule; change "

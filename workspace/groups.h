@@ -42,7 +42,9 @@
 /* Creates a group from {"name", "parent": id or null, "rule": {k: v} or
  * null} and fills its members, in one transaction. *id receives the new
  * id. STORE_EINVAL for a bad name or rule and STORE_ENOTFOUND for an
- * unknown parent, with a message for the client in *why (static). */
+ * unknown parent, with a message for the client in *why (static).
+ * Joins the caller's transaction when one is open (audit_begin(),
+ * workspace/audit.h), as do the changes below. */
 int groups_add_json(sqlite3 *db, const cJSON *in, int64_t now, int64_t *id,
 		    const char **why);
 

@@ -12,6 +12,7 @@
 #include "common/fs.h"
 #include "common/log.h"
 #include "common/utf8.h"
+#include "workspace/audit.h"
 #include "workspace/auth.h"
 #include "workspace/people.h"
 #include "workspace/store.h"
@@ -583,6 +584,7 @@ static const char *const import_sql[IMPORT_NSTMTS] = {
 struct import_writer {
 	sqlite3 *db;
 	const struct import_file *f;
+	const struct audit_actor *who; /* for the audit entry */
 	int64_t now;
 	sqlite3_stmt *st[IMPORT_NSTMTS];
 	long created, updated, unchanged;
@@ -824,6 +826,26 @@ fail:
 
 /* ---- the core ---- */
 
+/* The audit entry of an import that changed someone: the counts (the
+ * people themselves are in the file the admin holds). */
+static int import_audit(struct import_writer *w)
+{
+	cJSON *d;
+
+	if (!w->created && !w->updated)
+		return 0;
+	d = cJSON_CreateObject();
+	if (d && (!cJSON_AddNumberToObject(d, "created", (double)w->created) ||
+		  !cJSON_AddNumberToObject(d, "updated", (double)w->updated) ||
+		  !cJSON_AddNumberToObject(d, "unchanged",
+					   (double)w->unchanged))) {
+		cJSON_Delete(d);
+		d = NULL;
+	}
+	return audit_append_json(w->db, w->now, w->who, "user.import", "",
+				 d);
+}
+
 /* Writes the checked rows in one transaction, kept unless dry_run. */
 static int import_commit(sqlite3 *db, struct import_writer *w, int dry_run)
 {
@@ -832,6 +854,8 @@ static int import_commit(sqlite3 *db, struct import_writer *w, int dry_run)
 	if (db_begin(db))
 		return STORE_EDB;
 	rc = import_write(w);
+	if (!rc && !dry_run)
+		rc = import_audit(w);
 	if (!rc && !dry_run && db_commit(db))
 		rc = STORE_EDB;
 	if (rc || dry_run)
@@ -842,8 +866,18 @@ static int import_commit(sqlite3 *db, struct import_writer *w, int dry_run)
 int import_csv(sqlite3 *db, const char *data, size_t len, int dry_run,
 	       int64_t now, cJSON **report)
 {
+	static const struct audit_actor cli = { 0, "cli" };
+
+	return import_csv_by(db, &cli, data, len, dry_run, now, report);
+}
+
+int import_csv_by(sqlite3 *db, const struct audit_actor *who,
+		  const char *data, size_t len, int dry_run, int64_t now,
+		  cJSON **report)
+{
 	struct import_file f;
-	struct import_writer w = { .db = db, .f = &f, .now = now };
+	struct import_writer w = { .db = db, .f = &f, .who = who,
+				   .now = now };
 	int rc;
 
 	*report = NULL;
@@ -876,6 +910,7 @@ struct import_work {
 	struct http_exchange *x;
 	uint64_t req_id;
 	int64_t by;
+	char by_email[PEOPLE_EMAIL_MAX + 1];
 	const char *data; /* the request body, valid until the answer */
 	size_t len;
 	int dry_run;
@@ -906,12 +941,13 @@ static int import_query_dry_run(const char *query)
 static void import_run(uv_work_t *work)
 {
 	struct import_work *w = work->data;
+	struct audit_actor who = { w->by, w->by_email };
 	sqlite3 *db = NULL;
 
 	w->rc = store_open(w->db_path, &db);
 	if (!w->rc)
-		w->rc = import_csv(db, w->data, w->len, w->dry_run, w->now,
-				   &w->report);
+		w->rc = import_csv_by(db, &who, w->data, w->len, w->dry_run,
+				      w->now, &w->report);
 	sqlite3_close_v2(db);
 }
 
@@ -977,6 +1013,7 @@ static void import_post(struct api_ctx *api, struct http_exchange *x,
 				   .dry_run = import_query_dry_run(req->query),
 				   .now = clock_now(api->clock),
 				   .db_path = w->db_path };
+	snprintf(w->by_email, sizeof(w->by_email), "%s", me.email);
 	w->work.data = w;
 	if (uv_queue_work(api->loop, &w->work, import_run, import_done)) {
 		free(w->db_path);

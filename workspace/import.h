@@ -54,6 +54,14 @@
 int import_csv(sqlite3 *db, const char *data, size_t len, int dry_run,
 	       int64_t now, cJSON **report);
 
+/* import_csv() with who named in the audit entry "user.import" that a
+ * kept import which created or changed someone appends ({"created",
+ * "updated", "unchanged"}); import_csv() names "cli". */
+struct audit_actor;
+int import_csv_by(sqlite3 *db, const struct audit_actor *who,
+		  const char *data, size_t len, int dry_run, int64_t now,
+		  cJSON **report);
+
 /* Answers req when its path is one of this module's; see api_route_fn.
  * The import runs on the loop's thread pool with a connection of its
  * own. */

@@ -19,6 +19,7 @@
 #include "common/markdown.h"
 #include "workspace/apply.h"
 #include "workspace/assign.h"
+#include "workspace/audit.h"
 #include "workspace/auth.h"
 #include "workspace/batch.h"
 #include "workspace/cert.h"
@@ -321,6 +322,7 @@ int learn_lesson_json(struct coursecache *cache, sqlite3 *db, int64_t user_id,
 struct learn_write {
 	struct coursecache *cache;
 	int64_t user_id;
+	char email[PEOPLE_EMAIL_MAX + 1]; /* for the audit log; "" unknown */
 	char course[IDS_MAX + 1];
 	char lesson[IDS_MAX + 1];
 	char blob[IDS_REVISION_LEN + 1];
@@ -345,6 +347,33 @@ static void learn_bind_common(sqlite3_stmt *st, const struct learn_write *w)
 	sqlite3_bind_text(st, 5, w->revision, -1, SQLITE_STATIC);
 }
 
+/* The audit entry of a write that changed something: "quiz.attempt" or
+ * "lesson.complete" on "course:ID", over statements kept prepared (this
+ * is the group commit's path). Ids and revisions are plain [a-z0-9-],
+ * so the detail needs no escaping. */
+static int learn_audit(sqlite3 *db, const struct learn_write *w,
+		       enum learn_stmt i)
+{
+	struct audit_actor who = { w->user_id,
+				   w->email[0] ? w->email : "system" };
+	char object[IDS_MAX + 8], detail[2 * IDS_MAX + 128];
+
+	snprintf(object, sizeof(object), "course:%s", w->course);
+	if (i == LEARN_ST_ATTEMPT)
+		snprintf(detail, sizeof(detail), "{\"lesson\":\"%s\",\"revision"
+			 "\":\"%s\",\"score\":%d,\"passed\":%s}", w->lesson,
+			 w->revision, w->score, w->passed ? "true" : "false");
+	else
+		snprintf(detail, sizeof(detail), "{\"lesson\":\"%s\",\"revision"
+			 "\":\"%s\"}", w->lesson, w->revision);
+	return audit_append_st(
+		db, coursecache_stmt(w->cache, db, audit_sql_head),
+		coursecache_stmt(w->cache, db, audit_sql_insert), w->now,
+		&who,
+		i == LEARN_ST_ATTEMPT ? "quiz.attempt" : "lesson.complete",
+		object, detail);
+}
+
 /* Runs statement i of a write; the statement is kept for the next. */
 static int learn_store(sqlite3 *db, const struct learn_write *w,
 		       enum learn_stmt i)
@@ -365,7 +394,10 @@ static int learn_store(sqlite3 *db, const struct learn_write *w,
 	step = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	return step == SQLITE_DONE ? 0 : learn_fail(db, "learn_store");
+	if (step != SQLITE_DONE)
+		return learn_fail(db, "learn_store");
+	/* a lesson done again on the same revision changes nothing */
+	return sqlite3_changes(db) ? learn_audit(db, w, i) : 0;
 }
 
 /* Stores w inside the caller's transaction (a batch_write_fn): the
@@ -1213,14 +1245,15 @@ static void learn_write_done(void *arg, int rc)
  * with the other writes of this loop round (batch.h). */
 static void learn_write_answer(struct coursecache *cache,
 			       struct api_ctx *api, struct http_exchange *x,
-			       const struct http_request *req, int64_t user,
+			       const struct http_request *req,
+			       const struct people_user *me,
 			       const char *course, const char *lesson,
 			       enum learn_action act)
 {
 	struct learn_write *w = calloc(1, sizeof(*w));
 	const char *why = "bad request";
-	int rc = w ? learn_prepare(cache, api, req, user, course, lesson, act,
-				   w, &why) :
+	int rc = w ? learn_prepare(cache, api, req, me->id, course, lesson,
+				   act, w, &why) :
 		     STORE_ENOMEM;
 
 	if (rc) {
@@ -1231,6 +1264,7 @@ static void learn_write_answer(struct coursecache *cache,
 	w->api = api;
 	w->x = x;
 	w->req_id = req->id;
+	snprintf(w->email, sizeof(w->email), "%s", me->email);
 	if (!api->batch)
 		learn_write_done(w, learn_write_now(api->db, w));
 	else if (batch_submit(api->batch, learn_write_run, learn_write_done,
@@ -1251,7 +1285,7 @@ static void learn_answer(struct coursecache *cache, struct api_ctx *api,
 	if (auth_require(api, x, req, AUTH_ANY_ROLE, &me))
 		return;
 	if (act == LEARN_COMPLETE || act == LEARN_ATTEMPT) {
-		learn_write_answer(cache, api, x, req, me.id, course, lesson,
+		learn_write_answer(cache, api, x, req, &me, course, lesson,
 				   act);
 		return;
 	}

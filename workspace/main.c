@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/password.h"
 #include "proto/proto.h"
+#include "workspace/audit.h"
 #include "workspace/catalog.h"
 #include "workspace/certtpl.h"
 #include "workspace/compliance.h"
@@ -39,6 +40,9 @@
 #define MAIN_USAGE 2
 #define MAIN_PROG "lms-workspace"
 #define MAIN_STDIN_MAX (64 * 1024) /* bytes of a setting read from stdin */
+
+/* Whom the audit log names for a change made by a command. */
+static const struct audit_actor main_cli_actor = { 0, "cli" };
 
 static const char main_help[] =
 	"Usage: lms-workspace COMMAND ...\n"
@@ -74,6 +78,10 @@ static const char main_help[] =
 	"  compliance run DATA          open due rounds, queue reminders now\n"
 	"  compliance status DATA [--user EMAIL] [--course ID] [--json]\n"
 	"                               who has done which mandatory course\n"
+	"  audit verify DATA [--head SEQ:HASH]\n"
+	"                               check the audit log's hash chain\n"
+	"  audit export DATA [--format jsonl|csv] [--from SEQ]\n"
+	"                               the audit log with its hashes\n"
 	"\n"
 	"Run 'lms-workspace COMMAND --help' for more about a command.\n";
 
@@ -501,7 +509,7 @@ static int main_user_store(const char *data, struct people_new_user *u)
 	rc = main_open_workspace(data, &db);
 	if (rc)
 		return rc;
-	rc = people_user_add(db, u, &id);
+	rc = people_user_add_audited(db, &main_cli_actor, u, &id);
 	sqlite3_close_v2(db);
 	if (rc == PEOPLE_EEXISTS)
 		return main_error("a user with the email %s exists already",
@@ -803,6 +811,25 @@ static int main_user(int argc, char **argv)
 	return main_usage("user", "unknown user command '%s'", argv[1]);
 }
 
+/* A token of user u and its audit entry "token.create" (never the
+ * token) in one transaction. */
+static int main_token_store(sqlite3 *db, const struct people_user *u,
+			    int64_t now, char *token)
+{
+	char object[32];
+	int own = audit_begin(db), rc;
+
+	if (own < 0)
+		return STORE_EDB;
+	rc = people_token_create(db, u->id, now, token);
+	if (!rc)
+		rc = audit_append(db, now, &main_cli_actor, "token.create",
+				  audit_object(object, sizeof(object), "user",
+					       u->id),
+				  NULL);
+	return audit_end(db, own, rc);
+}
+
 static int main_token_create(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -831,7 +858,7 @@ static int main_token_create(int argc, char **argv)
 		return rc;
 	rc = people_user_by_email(db, argv[optind + 1], &u, NULL, 0);
 	if (!rc)
-		rc = people_token_create(db, u.id, clock_now(&clock), token);
+		rc = main_token_store(db, &u, clock_now(&clock), token);
 	sqlite3_close_v2(db);
 	if (rc == STORE_ENOTFOUND)
 		return main_error("no user with the email %s",
@@ -917,10 +944,13 @@ static int main_settings_set(const char *data, const char *key,
 			     const char *value)
 {
 	char why[SETTINGS_WHY_MAX];
+	struct lms_clock clock;
 	sqlite3 *db = NULL;
 	size_t bad;
 	int rc;
 
+	if (clock_init(&clock))
+		return main_error("LMS_FAKE_NOW is not a valid time");
 	rc = settings_check(key, value, why);
 	if (rc == SETTINGS_EKEY)
 		return main_usage("settings", "%s", why);
@@ -929,7 +959,8 @@ static int main_settings_set(const char *data, const char *key,
 	rc = main_open_workspace(data, &db);
 	if (rc)
 		return rc;
-	rc = settings_put(db, &key, &value, 1, &bad, why);
+	rc = settings_put_audited(db, &main_cli_actor, clock_now(&clock),
+				  &key, &value, 1, &bad, why);
 	sqlite3_close_v2(db);
 	if (rc)
 		return main_error("cannot store %s", key);
@@ -1104,6 +1135,7 @@ static const struct main_command main_commands[] = {
 	{ "mail", main_mail },
 	{ "compliance", compliance_cli },
 	{ "certificate", certtpl_cli },
+	{ "audit", audit_cli },
 };
 
 int main(int argc, char **argv)

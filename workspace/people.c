@@ -12,6 +12,7 @@
 #include "common/crypto.h"
 #include "common/db.h"
 #include "common/log.h"
+#include "workspace/audit.h"
 #include "workspace/store.h"
 
 #include <ctype.h>
@@ -229,21 +230,53 @@ int people_user_add(sqlite3 *db, const struct people_new_user *u,
 		    int64_t *id)
 {
 	char email[PEOPLE_EMAIL_MAX + 1];
-	int rc;
+	int rc, own;
 
 	if (people_email_normalize(u->email, email, sizeof(email)) ||
 	    !people_new_user_valid(u))
 		return STORE_EINVAL;
-	if (db_begin(db))
+	if ((own = audit_begin(db)) < 0)
 		return STORE_EDB;
 	rc = people_insert_user(db, u, email, id);
 	if (!rc)
 		rc = people_insert_attrs(db, *id, u);
-	if (!rc && db_commit(db))
-		rc = STORE_EDB;
-	if (rc)
-		db_rollback(db);
-	return rc;
+	return audit_end(db, own, rc);
+}
+
+/* What the audit log keeps of a new user: never the password. */
+static cJSON *people_new_detail(const struct people_new_user *u,
+				const char *email)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o && (!cJSON_AddStringToObject(o, "email", email) ||
+		  !cJSON_AddStringToObject(o, "name", u->name) ||
+		  !cJSON_AddStringToObject(o, "role",
+					   people_role_name(u->role)) ||
+		  !cJSON_AddBoolToObject(o, "password",
+					 u->password_hash != NULL))) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	return o;
+}
+
+int people_user_add_audited(sqlite3 *db, const struct audit_actor *who,
+			    const struct people_new_user *u, int64_t *id)
+{
+	char email[PEOPLE_EMAIL_MAX + 1] = "", object[32];
+	int own = audit_begin(db), rc;
+
+	if (own < 0)
+		return STORE_EDB;
+	people_email_normalize(u->email, email, sizeof(email));
+	rc = people_user_add(db, u, id);
+	if (!rc)
+		rc = audit_append_json(db, u->created_at, who, "user.create",
+				       audit_object(object, sizeof(object),
+						    "user", *id),
+				       people_new_detail(u, email));
+	return audit_end(db, own, rc);
 }
 
 #define PEOPLE_USER_COLUMNS "id, email, name, role, created_at, language"
@@ -484,18 +517,14 @@ static int people_update_steps(sqlite3 *db, int64_t id,
 int people_user_update(sqlite3 *db, int64_t id,
 		       const struct people_user_patch *p)
 {
-	int rc;
+	int rc, own;
 
 	if (!people_patch_valid(p))
 		return STORE_EINVAL;
-	if (db_begin(db))
+	if ((own = audit_begin(db)) < 0)
 		return STORE_EDB;
 	rc = people_update_steps(db, id, p);
-	if (!rc && db_commit(db))
-		rc = STORE_EDB;
-	if (rc)
-		db_rollback(db);
-	return rc;
+	return audit_end(db, own, rc);
 }
 
 int people_password_hash_get(sqlite3 *db, int64_t id, char *hash,
@@ -811,16 +840,12 @@ int people_session_create(sqlite3 *db, int64_t user_id, int64_t now,
 			  char id[PEOPLE_SECRET_LEN + 1],
 			  char csrf[PEOPLE_SECRET_LEN + 1])
 {
-	int rc;
+	int rc, own;
 
-	if (db_begin(db))
+	if ((own = audit_begin(db)) < 0)
 		return STORE_EDB;
 	rc = people_session_start(db, user_id, now, id, csrf);
-	if (!rc && db_commit(db))
-		rc = STORE_EDB;
-	if (rc)
-		db_rollback(db);
-	return rc;
+	return audit_end(db, own, rc);
 }
 
 int people_session_get(sqlite3 *db, const char *id, int64_t now,
@@ -1246,9 +1271,9 @@ int people_throttle_success(sqlite3 *db, const char *email,
 {
 	struct people_throttle_key keys[2];
 	size_t n = people_throttle_keys(email, addr, keys);
-	int rc;
+	int rc, own;
 
-	if (db_begin(db))
+	if ((own = audit_begin(db)) < 0)
 		return STORE_EDB;
 	rc = people_run(db, "DELETE FROM login_failures WHERE "
 			"kind = 'account' AND key = ?2", 0, keys[0].key, NULL,
@@ -1258,9 +1283,5 @@ int people_throttle_success(sqlite3 *db, const char *email,
 				"failures - 1 WHERE kind = 'address' AND "
 				"key = ?2 AND failures > 0", 0, keys[1].key,
 				NULL, "throttle_undo");
-	if (!rc && db_commit(db))
-		rc = STORE_EDB;
-	if (rc)
-		db_rollback(db);
-	return rc;
+	return audit_end(db, own, rc);
 }

@@ -87,9 +87,18 @@ struct people_new_user {
 
 /* Adds a user in one transaction: STORE_EINVAL for a bad email, name or
  * attribute (or a key given twice), PEOPLE_EEXISTS for a taken email.
- * *id receives the new user's id. */
+ * *id receives the new user's id. Joins the caller's transaction when
+ * one is open (audit_begin(), workspace/audit.h), as do
+ * people_user_update(), people_session_create() and
+ * people_throttle_success(). */
 int people_user_add(sqlite3 *db, const struct people_new_user *u,
 		    int64_t *id);
+
+/* people_user_add() and its audit entry ("user.create" by who: email,
+ * name, role and whether a password was set) in one transaction. */
+struct audit_actor;
+int people_user_add_audited(sqlite3 *db, const struct audit_actor *who,
+			    const struct people_new_user *u, int64_t *id);
 
 struct people_user {
 	int64_t id;

@@ -21,6 +21,7 @@
 #include "workspace/people.h"
 
 #include "common/log.h"
+#include "workspace/audit.h"
 #include "workspace/auth.h"
 #include "workspace/groups.h"
 #include "workspace/mail.h"
@@ -50,7 +51,7 @@ struct people_api_new {
 	cJSON *body;		      /* owns the strings of u and attrs */
 	struct people_new_user u;
 	struct people_attr attrs[PEOPLE_API_MAX_ATTRS];
-	int64_t by;
+	struct people_user by; /* the admin who adds */
 };
 
 /* ---- answers ---- */
@@ -200,12 +201,13 @@ static void people_api_new_free(struct people_api_new *w)
 static void people_api_new_store(struct people_api_new *w)
 {
 	struct api_ctx *api = w->pw.api;
+	struct audit_actor who = { w->by.id, w->by.email };
 	int64_t id = 0;
 	int rc;
 
 	w->u.password_hash = w->pw.len ? w->pw.hash : NULL;
 	w->u.created_at = clock_now(api->clock);
-	rc = people_user_add(api->db, &w->u, &id);
+	rc = people_user_add_audited(api->db, &who, &w->u, &id);
 	if (rc == PEOPLE_EEXISTS) {
 		http_respond_error(w->pw.x, 409, "conflict",
 				   "a user with this email exists already");
@@ -218,7 +220,7 @@ static void people_api_new_store(struct people_api_new *w)
 	}
 	log_info("msg=\"user created\" tenant=%s req=%llu id=%lld by=%lld",
 		 api->tenant, (unsigned long long)w->pw.req_id,
-		 (long long)id, (long long)w->by);
+		 (long long)id, (long long)w->by.id);
 	people_api_send_user(api, w->pw.x, w->pw.req_id, 201, id);
 }
 
@@ -280,7 +282,7 @@ void people_api_create(struct api_ctx *api, struct http_exchange *x,
 	w->pw.req_id = req->id;
 	w->pw.api = api;
 	w->pw.done = people_api_new_done;
-	w->by = me.id;
+	w->by = me;
 	w->body = cJSON_ParseWithLength((const char *)req->body,
 					req->body_len);
 	if ((why = people_api_new_parse(w))) {
@@ -383,6 +385,48 @@ static void people_api_patch_answer(struct api_ctx *api,
 	people_api_internal(api, x, req->id, "user_update", rc);
 }
 
+/* What the audit log keeps of a change: the body (name, role,
+ * attributes) and, when the role changes, the one before. */
+static cJSON *people_api_change_detail(const cJSON *body,
+				       const struct people_user *old)
+{
+	cJSON *o = cJSON_Duplicate(body, 1);
+
+	if (o && old &&
+	    !cJSON_AddStringToObject(o, "from_role",
+				     people_role_name(old->role))) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	return o;
+}
+
+/* Changes user id and appends its audit entry in one transaction. */
+static int people_api_update(struct api_ctx *api,
+			     const struct people_user *me, int64_t id,
+			     const struct people_user_patch *p,
+			     const cJSON *body)
+{
+	struct audit_actor who = { me->id, me->email };
+	struct people_user old;
+	char object[32];
+	int own = audit_begin(api->db), rc;
+
+	if (own < 0)
+		return STORE_EDB;
+	rc = people_user_by_id(api->db, id, &old);
+	if (!rc)
+		rc = people_user_update(api->db, id, p);
+	if (!rc)
+		rc = audit_append_json(
+			api->db, clock_now(api->clock), &who,
+			p->set_role ? "user.role" : "user.update",
+			audit_object(object, sizeof(object), "user", id),
+			people_api_change_detail(body,
+						 p->set_role ? &old : NULL));
+	return audit_end(api->db, own, rc);
+}
+
 static void people_api_patch(struct api_ctx *api, struct http_exchange *x,
 			     const struct http_request *req, int64_t id)
 {
@@ -401,7 +445,7 @@ static void people_api_patch(struct api_ctx *api, struct http_exchange *x,
 		http_respond_error(x, 400, "bad_request", why);
 		return;
 	}
-	rc = people_user_update(api->db, id, &p);
+	rc = people_api_update(api, &me, id, &p, body);
 	cJSON_Delete(body);
 	if (!rc)
 		log_info("msg=\"user changed\" tenant=%s req=%llu id=%lld "

@@ -10,6 +10,7 @@
 
 #include "common/db.h"
 #include "common/log.h"
+#include "workspace/audit.h"
 #include "workspace/auth.h"
 #include "workspace/mail.h"
 #include "workspace/store.h"
@@ -351,7 +352,7 @@ int settings_put(sqlite3 *db, const char *const *keys,
 		 const char *const *values, size_t n, size_t *bad,
 		 char *why)
 {
-	int rc = 0;
+	int rc = 0, own;
 
 	for (size_t i = 0; i < n; i++) {
 		rc = settings_check(keys[i], values[i] ? values[i] : "", why);
@@ -360,14 +361,64 @@ int settings_put(sqlite3 *db, const char *const *keys,
 			return rc;
 		}
 	}
-	if (db_begin(db))
+	if ((own = audit_begin(db)) < 0)
 		return SETTINGS_EDB;
 	for (size_t i = 0; i < n && !rc; i++)
 		rc = settings_store_one(db, keys[i], values[i]);
-	if (!rc && db_commit(db))
+	return audit_end(db, own, rc) ? SETTINGS_EDB : 0;
+}
+
+/* What the audit log keeps of a change: each key with its new value,
+ * null when unset; the SMTP password as "(secret)" and a mail template
+ * as "(template)", never their text. */
+static cJSON *settings_audit_detail(const char *const *keys,
+				    const char *const *values, size_t n,
+				    int *templates_only)
+{
+	const struct settings_key *k;
+	cJSON *o = cJSON_CreateObject(), *v;
+
+	*templates_only = 1;
+	for (size_t i = 0; o && i < n; i++) {
+		k = settings_find(keys[i]);
+		*templates_only &= !k;
+		if (!values[i] || !*values[i])
+			v = cJSON_CreateNull();
+		else if (!k)
+			v = cJSON_CreateString("(template)");
+		else
+			v = cJSON_CreateString(k->secret ? "(secret)" :
+							   values[i]);
+		if (!v || !cJSON_AddItemToObject(o, keys[i], v)) {
+			cJSON_Delete(v);
+			cJSON_Delete(o);
+			o = NULL;
+		}
+	}
+	return o;
+}
+
+int settings_put_audited(sqlite3 *db, const struct audit_actor *who,
+			 int64_t now, const char *const *keys,
+			 const char *const *values, size_t n, size_t *bad,
+			 char *why)
+{
+	int own = audit_begin(db), templates, rc;
+	cJSON *d;
+
+	if (own < 0)
+		return SETTINGS_EDB;
+	rc = settings_put(db, keys, values, n, bad, why);
+	if (!rc) {
+		d = settings_audit_detail(keys, values, n, &templates);
+		if (audit_append_json(db, now, who,
+				      templates ? "template.change" :
+						  "settings.change",
+				      "settings", d))
+			rc = SETTINGS_EDB;
+	}
+	if (audit_end(db, own, rc) < 0 && !rc)
 		rc = SETTINGS_EDB;
-	if (rc)
-		db_rollback(db);
 	return rc;
 }
 
@@ -565,18 +616,22 @@ static void settings_put_route(struct api_ctx *api, struct http_exchange *x,
 	const char *keys[SETTINGS_PUT_MAX], *values[SETTINGS_PUT_MAX];
 	char why[SETTINGS_WHY_MAX], text[SETTINGS_WHY_MAX + 64];
 	struct people_user me;
+	struct audit_actor who = { 0, NULL };
 	size_t bad = 0;
 	cJSON *body;
 	int n, rc;
 
 	if (auth_require(api, x, req, AUTH_ROLE(PEOPLE_ROLE_ADMIN), &me))
 		return;
+	who.id = me.id;
+	who.name = me.email;
 	body = cJSON_ParseWithLength((const char *)req->body, req->body_len);
 	n = body ? settings_parse_body(body, keys, values, why) : -1;
 	if (!body)
 		settings_why(why, "the body is not JSON");
 	rc = n < 0 ? SETTINGS_EVALUE :
-		     settings_put(api->db, keys, values, (size_t)n, &bad, why);
+		     settings_put_audited(api->db, &who, clock_now(api->clock),
+					  keys, values, (size_t)n, &bad, why);
 	if (rc == SETTINGS_EVALUE || rc == SETTINGS_EKEY) {
 		if (n >= 0 && !strstr(why, keys[bad]))
 			snprintf(text, sizeof(text), "%s: %s", keys[bad], why);

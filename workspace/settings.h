@@ -68,10 +68,20 @@ int settings_check(const char *key, const char *value, char *why);
 
 /* Stores n key/value pairs (value NULL or "" unsets) in one
  * transaction after checking them all: on the first refusal *bad is
- * its index, why the reason, and nothing is stored. */
+ * its index, why the reason, and nothing is stored. Joins the caller's
+ * transaction when one is open (audit_begin(), workspace/audit.h). */
 int settings_put(sqlite3 *db, const char *const *keys,
 		 const char *const *values, size_t n, size_t *bad,
 		 char *why);
+
+/* settings_put() and its audit entry ("settings.change", or
+ * "template.change" when every key is a mail template's; secrets and
+ * template texts are not written into it) in one transaction. */
+struct audit_actor;
+int settings_put_audited(sqlite3 *db, const struct audit_actor *who,
+			 int64_t now, const char *const *keys,
+			 const char *const *values, size_t n, size_t *bad,
+			 char *why);
 
 /* The value of key into out (cap bytes): 0, SETTINGS_ENOTSET,
  * SETTINGS_EKEY, SETTINGS_EDB. */

@@ -9,6 +9,8 @@
 
 #include "common/db.h"
 #include "common/log.h"
+#include "workspace/audit.h"
+#include "workspace/audit_schema.h"
 #include "workspace/brand_schema.h"
 #include "workspace/cert_schema.h"
 #include "workspace/certtpl_schema.h"
@@ -17,6 +19,7 @@
 #include "workspace/mail_schema.h"
 #include "workspace/people_schema.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -192,6 +195,8 @@ static const struct db_migration store_migrations[] = {
 	{ 12, CERTTPL_SCHEMA },
 	/* managers found by their role (workspace/compliance.c) */
 	{ 13, COMPLIANCE_INDEX_SCHEMA },
+	/* the append-only audit log (workspace/audit.c) */
+	{ 14, AUDIT_SCHEMA },
 #undef STORE_REGROUP
 };
 
@@ -484,6 +489,30 @@ static int store_course_expect(sqlite3 *db, const char *id,
 	return rc;
 }
 
+/* The audit entry of a revision taken: "revision.apply" (an event of
+ * the mother, by the system) or "course.publish" (a local course, by
+ * the command line), inside the transaction that takes it. */
+static int store_audit_revision(sqlite3 *db, int64_t now, int local,
+				const char *course, const char *from,
+				const char *to, uint64_t seq)
+{
+	struct audit_actor who = { 0, local ? "cli" : "system" };
+	char object[IDS_MAX + 8], detail[IDS_MAX + 2 * 41 + 80];
+
+	/* ids and revisions are plain [a-z0-9-]: nothing to escape */
+	snprintf(object, sizeof(object), "course:%s", course);
+	if (local)
+		snprintf(detail, sizeof(detail), "{\"from\":\"%s\",\"to\":"
+			 "\"%s\"}", from ? from : "", to);
+	else
+		snprintf(detail, sizeof(detail), "{\"seq\":%llu,\"from\":\"%s"
+			 "\",\"to\":\"%s\"}", (unsigned long long)seq, from,
+			 to);
+	return audit_append(db, now, &who,
+			    local ? "course.publish" : "revision.apply",
+			    object, detail);
+}
+
 int store_publish_local(sqlite3 *db, const struct store_course *c,
 			const char *expect_prev)
 {
@@ -498,6 +527,9 @@ int store_publish_local(sqlite3 *db, const struct store_course *c,
 	rc = store_course_expect(db, c->id, STORE_ORIGIN_LOCAL, expect_prev);
 	if (!rc)
 		rc = store_course_upsert(db, &row);
+	if (!rc)
+		rc = store_audit_revision(db, c->published_at, 1, c->id,
+					  expect_prev, c->revision, 0);
 	if (!rc && db_commit(db))
 		rc = STORE_EDB;
 	if (rc)
@@ -603,6 +635,9 @@ int store_apply_event(sqlite3 *db, const struct store_event *e)
 	if (db_begin(db))
 		return STORE_EDB;
 	rc = store_apply_steps(db, e);
+	if (!rc)
+		rc = store_audit_revision(db, e->applied_at, 0, e->course,
+					  e->prev_rev, e->new_rev, e->seq);
 	if (!rc && db_commit(db))
 		rc = STORE_EDB;
 	if (rc)

@@ -103,7 +103,9 @@ void store_course_list_free(struct store_course *list, size_t count);
 /* Records a revision of the tenant's own course, in one transaction:
  * STORE_EORIGIN when a mother course uses the id, STORE_EREVISION when
  * the course is no longer at expect_prev ("" for a new course; guards
- * against two publishes at once). origin in c is ignored. */
+ * against two publishes at once). origin in c is ignored. The audit
+ * entry "course.publish" (by "cli", workspace/audit.h) is in the same
+ * transaction. */
 int store_publish_local(sqlite3 *db, const struct store_course *c,
 			const char *expect_prev);
 
@@ -127,8 +129,9 @@ struct store_event {
 /* Applies an event in one transaction: the applied seq must still be
  * seq - 1 (STORE_ESEQ), the course must not be local (STORE_EORIGIN) and
  * must still be at prev_rev (STORE_EREVISION); then the course is
- * upserted, the applied seq set to seq and a sync log row added. On any
- * error nothing changes. */
+ * upserted, the applied seq set to seq, a sync log row and the audit
+ * entry "revision.apply" (workspace/audit.h) added. On any error nothing
+ * changes. */
 int store_apply_event(sqlite3 *db, const struct store_event *e);
 
 #endif
