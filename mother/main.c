@@ -6,11 +6,14 @@
  */
 #include "common/db.h"
 #include "common/log.h"
+#include "common/password.h"
 #include "mother/control.h"
 #include "mother/hook.h"
 #include "mother/mother.h"
+#include "mother/operator.h"
 #include "mother/publish.h"
 #include "mother/serve.h"
+#include "mother/stats.h"
 #include "mother/tenant.h"
 
 #include <cjson/cJSON.h>
@@ -441,6 +444,222 @@ static int cmd_tenant_token(int argc, char **argv)
 	return rc ? 1 : 0;
 }
 
+/* ---- operators and usage ---- */
+
+/* The first line of standard input, without its line end, into out:
+ * 0, or -1 when it is empty or longer than PASSWORD_MAX. */
+static int main_read_password(char out[PASSWORD_MAX + 2])
+{
+	size_t n;
+
+	if (!fgets(out, PASSWORD_MAX + 2, stdin))
+		return -1;
+	n = strcspn(out, "\r\n");
+	if (n == strlen(out) && n > PASSWORD_MAX)
+		return -1;
+	out[n] = 0;
+	return n > 0 ? 0 : -1;
+}
+
+/* A password of 24 random hex digits, for an operator added without
+ * --password-stdin. */
+static int main_random_password(char out[PASSWORD_MAX + 2])
+{
+	uint8_t raw[12];
+
+	if (crypto_random(raw, sizeof(raw)))
+		return -1;
+	crypto_hex(raw, sizeof(raw), out);
+	return 0;
+}
+
+static int main_operator_store(struct mother *m, const char *email,
+			       const char *password)
+{
+	char hash[PASSWORD_HASH_MAX];
+	int64_t id;
+	int rc;
+
+	if (password_hash(password, strlen(password), hash, sizeof(hash))) {
+		fprintf(stderr, "lms-mother: cannot hash the password\n");
+		return 1;
+	}
+	rc = operator_add(m->db, email, hash, clock_now(&m->clock), &id);
+	explicit_bzero(hash, sizeof(hash));
+	if (rc > 0)
+		fprintf(stderr, "lms-mother: operator %s exists already\n",
+			email);
+	return rc ? 1 : 0;
+}
+
+static int cmd_operator_add(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "password-stdin", no_argument, NULL, 'p' },
+		{ 0 }
+	};
+	char password[PASSWORD_MAX + 2];
+	int c, done, from_stdin = 0, rc;
+	struct mother m;
+
+	while ((c = main_opt(argc, argv, opts, "h", &done)) != -1) {
+		if (done)
+			return c;
+		from_stdin |= c == 'p';
+	}
+	if (argc - optind != 2)
+		return main_usage_error("expected DATA EMAIL");
+	if (!operator_email_valid(argv[optind + 1]))
+		return main_usage_error("EMAIL is not an email address");
+	if (from_stdin ? main_read_password(password) :
+			 main_random_password(password)) {
+		fprintf(stderr, "lms-mother: the password must be one line "
+				"of 1 to %d bytes\n", PASSWORD_MAX);
+		return 1;
+	}
+	if (main_open(&m, argv[optind]))
+		return 1;
+	rc = main_operator_store(&m, argv[optind + 1], password);
+	mother_close(&m);
+	if (!rc && !from_stdin)
+		printf("password: %s\n", password);
+	explicit_bzero(password, sizeof(password));
+	return rc;
+}
+
+static int cmd_operator_token(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "name", required_argument, NULL, 'n' },
+		{ 0 }
+	};
+	char token[OPERATOR_SECRET_LEN + 1];
+	const char *name = "";
+	struct mother m;
+	int c, done, rc;
+
+	while ((c = main_opt(argc, argv, opts, "h", &done)) != -1) {
+		if (done)
+			return c;
+		if (c == 'n')
+			name = optarg;
+	}
+	if (argc - optind != 2)
+		return main_usage_error("expected DATA EMAIL");
+	if (main_open(&m, argv[optind]))
+		return 1;
+	rc = operator_token_create(m.db, argv[optind + 1], name,
+				   clock_now(&m.clock), token);
+	mother_close(&m);
+	if (rc > 0)
+		fprintf(stderr, "lms-mother: no operator %s\n",
+			argv[optind + 1]);
+	if (rc)
+		return 1;
+	printf("%s\n", token);
+	explicit_bzero(token, sizeof(token));
+	return 0;
+}
+
+static cJSON *main_operators_json(struct mother *m)
+{
+	return operator_list_json(m->db);
+}
+
+static void main_print_operators(cJSON *list)
+{
+	cJSON *o;
+
+	printf("%-40s %s\n", "EMAIL", "CREATED");
+	cJSON_ArrayForEach(o, list)
+		printf("%-40s %s\n",
+		       cJSON_GetObjectItem(o, "email")->valuestring,
+		       cJSON_GetObjectItem(o, "created_at")->valuestring);
+	cJSON_Delete(list);
+}
+
+static int cmd_operator_list(int argc, char **argv)
+{
+	return main_list(argc, argv, main_operators_json,
+			 main_print_operators);
+}
+
+static void main_print_usage(cJSON *list)
+{
+	cJSON *o;
+
+	printf("%-24s %-8s %7s %8s %11s  %s\n", "TENANT", "MONTH", "ACTIVE",
+	       "COURSES", "COMPLETIONS", "NAME");
+	cJSON_ArrayForEach(o, list)
+		printf("%-24s %-8s %7.0f %8.0f %11.0f  %s\n",
+		       cJSON_GetObjectItem(o, "tenant")->valuestring,
+		       cJSON_GetObjectItem(o, "month")->valuestring,
+		       cJSON_GetObjectItem(o, "active_learners")->valuedouble,
+		       cJSON_GetObjectItem(o, "courses_licensed")->valuedouble,
+		       cJSON_GetObjectItem(o, "completions")->valuedouble,
+		       cJSON_GetObjectItem(o, "name")->valuestring);
+	cJSON_Delete(list);
+}
+
+/* Prints the usage of month as CSV, JSON or a table. */
+static int main_usage_print(struct mother *m, const char *month,
+			    int format)
+{
+	struct buf csv = { 0 };
+	cJSON *list;
+
+	if (format == 'c') {
+		if (stats_usage_csv(m->db, month, &csv)) {
+			buf_release(&csv);
+			return 1;
+		}
+		fwrite(csv.data, 1, csv.len, stdout);
+		buf_release(&csv);
+		return 0;
+	}
+	list = stats_usage_json(m->db, month);
+	if (!list)
+		return 1;
+	if (format == 'j')
+		return main_print_json(list);
+	main_print_usage(list);
+	return 0;
+}
+
+static int cmd_usage(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "month", required_argument, NULL, 'm' },
+		{ "csv", no_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ 0 }
+	};
+	const char *month = NULL;
+	int c, done, format = 't', rc;
+	struct mother m;
+
+	while ((c = main_opt(argc, argv, opts, "h", &done)) != -1) {
+		if (done)
+			return c;
+		if (c == 'm')
+			month = optarg;
+		else if (c == 'c' || c == 'j')
+			format = c;
+	}
+	if (argc - optind != 1 || !month)
+		return main_usage_error("expected DATA --month YYYY-MM");
+	if (!stats_month_valid(month))
+		return main_usage_error("--month must be YYYY-MM");
+	if (main_open(&m, argv[optind]))
+		return 1;
+	rc = main_usage_print(&m, month, format);
+	mother_close(&m);
+	return rc;
+}
+
 static int cmd_hook(int argc, char **argv)
 {
 	struct mother m;
@@ -503,6 +722,22 @@ static const struct command main_commands[] = {
 	{ "tenant", "token", cmd_tenant_token, "tenant token DATA ID [--json]",
 	  "Issues a new one-time enrollment token, e.g. for a reinstalled\n"
 	  "workspace." },
+	{ "operator", "add", cmd_operator_add,
+	  "operator add DATA EMAIL [--password-stdin]",
+	  "Adds an operator who may sign in to the admin port (the pages and\n"
+	  "the API). With --password-stdin the password is the first line of\n"
+	  "standard input; without it a random one is made and printed." },
+	{ "operator", "token", cmd_operator_token,
+	  "operator token DATA EMAIL [--name NAME]",
+	  "Creates a bearer token for scripts and Prometheus, acting as the\n"
+	  "operator, and prints it (it is shown only once)." },
+	{ "operator", "list", cmd_operator_list,
+	  "operator list DATA [--json]", "Lists the operators." },
+	{ NULL, "usage", cmd_usage,
+	  "usage DATA --month YYYY-MM [--csv|--json]",
+	  "Prints per tenant the usage of a month for invoicing: active\n"
+	  "learners, courses licensed and completions, as reported by the\n"
+	  "workspaces. --csv prints CSV (UTF-8, a header line)." },
 	{ NULL, "hook", cmd_hook, "hook pre-receive|post-receive DATA COURSE",
 	  "Run by git inside course repositories; not for people." },
 };

@@ -61,6 +61,7 @@ static void serve_stop(struct serve *s)
 	if (s->sync)
 		sync_server_stop(s->sync, NULL, NULL);
 	s->admin.sync = NULL;
+	s->admin.http = NULL;
 	s->sync = NULL;
 	uv_close((uv_handle_t *)&s->sigint, NULL);
 	uv_close((uv_handle_t *)&s->sigterm, NULL);
@@ -128,13 +129,16 @@ static int serve_start(struct serve *s, const char *listen,
 		return -1;
 	if (sync_server_start(s->loop, s->m, sync_listen, s->tls, &s->sync))
 		return -1;
+	s->admin.loop = s->loop;
 	s->admin.m = s->m;
 	s->admin.sync = s->sync;
+	s->admin.web_dir = getenv("LMS_MOTHER_WEB_DIR");
 	if (http_server_start(s->loop, listen, NULL, admin_handle, &s->admin,
 			      &s->http)) {
 		log_error("msg=\"cannot listen for HTTP\" addr=%s", listen);
 		return -1;
 	}
+	s->admin.http = s->http;
 	return 0;
 }
 

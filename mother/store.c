@@ -1,5 +1,7 @@
 /*
  * mother.db schema and the queries the sync server needs on its hot path.
+ * Migration 1 holds courses, tenants and streams; migration 2 what
+ * workspaces report and the operators of the admin port.
  * Publishing and tenant administration keep their own SQL next to their
  * logic (publish.c, tenant.c); this file owns the schema.
  */
@@ -64,6 +66,71 @@ static const struct db_migration store_migrations[] = {
 	  " time INTEGER NOT NULL,"
 	  " pack INTEGER NOT NULL REFERENCES packs(id),"
 	  " PRIMARY KEY (tenant, seq)) WITHOUT ROWID;" },
+	/* What workspaces report (mother/stats.c, mother/audithead.c) and
+	 * who may sign in to the admin port (mother/operator.c). Figures
+	 * are kept one row per tenant, course and UTC day (the day's last
+	 * report wins), per tenant and month, and per tenant, course and
+	 * month; nothing in them names a person. */
+	{ 2,
+	  "CREATE TABLE stats_courses ("
+	  " tenant TEXT NOT NULL REFERENCES tenants(id),"
+	  " course TEXT NOT NULL,"
+	  " day TEXT NOT NULL CHECK (length(day) = 10),"
+	  " assigned INTEGER NOT NULL,"
+	  " not_started INTEGER NOT NULL,"
+	  " in_progress INTEGER NOT NULL,"
+	  " completed INTEGER NOT NULL,"
+	  " overdue INTEGER NOT NULL,"
+	  " expired INTEGER NOT NULL,"
+	  " certificates_valid INTEGER NOT NULL,"
+	  " certificates_expiring INTEGER NOT NULL,"
+	  " PRIMARY KEY (tenant, course, day)) WITHOUT ROWID;"
+	  "CREATE TABLE stats_months ("
+	  " tenant TEXT NOT NULL REFERENCES tenants(id),"
+	  " month TEXT NOT NULL CHECK (length(month) = 7),"
+	  " active_learners INTEGER NOT NULL,"
+	  " PRIMARY KEY (tenant, month)) WITHOUT ROWID;"
+	  "CREATE TABLE stats_completions ("
+	  " tenant TEXT NOT NULL REFERENCES tenants(id),"
+	  " course TEXT NOT NULL,"
+	  " month TEXT NOT NULL CHECK (length(month) = 7),"
+	  " completions INTEGER NOT NULL,"
+	  " PRIMARY KEY (tenant, course, month)) WITHOUT ROWID;"
+	  "CREATE TABLE stats_reports ("
+	  " tenant TEXT PRIMARY KEY REFERENCES tenants(id),"
+	  " taken_at INTEGER NOT NULL,"
+	  " received_at INTEGER NOT NULL,"
+	  " reports INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+	  "CREATE TABLE audit_heads ("
+	  " id INTEGER PRIMARY KEY,"
+	  " tenant TEXT NOT NULL REFERENCES tenants(id),"
+	  " seq INTEGER NOT NULL,"
+	  " hash TEXT NOT NULL CHECK (length(hash) = 64),"
+	  " taken_at INTEGER NOT NULL,"
+	  " nonce BLOB NOT NULL,"
+	  " counter INTEGER NOT NULL,"
+	  " signature BLOB NOT NULL,"
+	  " received_at INTEGER NOT NULL,"
+	  " conflict INTEGER NOT NULL DEFAULT 0 CHECK (conflict IN (0, 1)));"
+	  "CREATE INDEX audit_heads_tenant ON audit_heads (tenant, seq);"
+	  "CREATE TABLE operators ("
+	  " id INTEGER PRIMARY KEY,"
+	  " email TEXT NOT NULL UNIQUE CHECK (email = lower(email)),"
+	  " password_hash TEXT NOT NULL,"
+	  " created_at INTEGER NOT NULL);"
+	  "CREATE TABLE operator_sessions ("
+	  " id_hash TEXT PRIMARY KEY CHECK (length(id_hash) = 64),"
+	  " operator INTEGER NOT NULL REFERENCES operators(id)"
+	  "  ON DELETE CASCADE,"
+	  " csrf_token TEXT NOT NULL,"
+	  " created_at INTEGER NOT NULL,"
+	  " expires_at INTEGER NOT NULL) WITHOUT ROWID;"
+	  "CREATE TABLE operator_tokens ("
+	  " token_hash TEXT PRIMARY KEY CHECK (length(token_hash) = 64),"
+	  " operator INTEGER NOT NULL REFERENCES operators(id)"
+	  "  ON DELETE CASCADE,"
+	  " name TEXT NOT NULL DEFAULT '',"
+	  " created_at INTEGER NOT NULL) WITHOUT ROWID;" },
 };
 
 int store_open(const char *path, sqlite3 **out)
@@ -187,6 +254,13 @@ int store_ack(sqlite3 *db, const char *tenant, uint64_t seq, int64_t now)
 		return -1;
 	}
 	return 0;
+}
+
+int store_touch(sqlite3 *db, const char *tenant, int64_t now)
+{
+	return store_run(db, "UPDATE tenants SET last_contact = ?3"
+			     " WHERE id = ?1",
+			 tenant, 0, now);
 }
 
 int store_tenant_key(sqlite3 *db, const char *tenant,

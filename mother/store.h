@@ -6,7 +6,11 @@
  * sequence), domains, licences (which tenant gets which course, the
  * revision its stream has reached and the one it acknowledged), packs
  * (built once per course, from and to revision) and events (one ordered
- * stream per tenant, written before anything is sent: the outbox).
+ * stream per tenant, written before anything is sent: the outbox);
+ * stats_courses, stats_months and stats_reports (aggregate figures the
+ * workspaces report, mother/stats.h), audit_heads (the heads of their
+ * audit chains, mother/audithead.h), operators, operator_sessions and
+ * operator_tokens (who may use the admin port, mother/operator.h).
  */
 #ifndef LMS_MOTHER_STORE_H
 #define LMS_MOTHER_STORE_H
@@ -42,6 +46,9 @@ int store_stream_head(sqlite3 *db, const char *tenant, uint64_t *out);
 /* Records that tenant applied every event up to seq: moves acked_seq and
  * each licence's acknowledged revision. */
 int store_ack(sqlite3 *db, const char *tenant, uint64_t seq, int64_t now);
+
+/* Records that tenant's workspace was heard from at now. */
+int store_touch(sqlite3 *db, const char *tenant, int64_t now);
 
 /* The tenant's enrolled public key: 0, 1 when unknown or not enrolled. */
 int store_tenant_key(sqlite3 *db, const char *tenant,

@@ -4,8 +4,12 @@
 #include "mother/sync.h"
 
 #include "common/crypto.h"
+#include "common/db.h"
 #include "common/http.h"
 #include "common/log.h"
+#include "common/metrics.h"
+#include "mother/audithead.h"
+#include "mother/stats.h"
 #include "mother/store.h"
 #include "proto/conn.h"
 #include "proto/proto.h"
@@ -19,6 +23,7 @@
 #define SYNC_CHECK_MS 1000	   /* look for missed pokes */
 #define SYNC_ACK_FLUSH_MS 20	   /* batch acknowledgements */
 #define SYNC_HANDSHAKE_MS 10000	   /* to enroll or say HELLO */
+#define SYNC_STATS_PER_MIN 120	   /* more STATS in a minute: dropped */
 
 enum sync_state { SYNC_CHALLENGED, SYNC_STREAMING };
 
@@ -33,7 +38,18 @@ struct sync_session {
 	uint64_t head;	   /* last event in the stream */
 	uint64_t acked;	   /* last event the workspace applied */
 	uint64_t acked_stored;
+	uint8_t workspace_pub[CRYPTO_PUBKEY_LEN]; /* from HELLO on */
+	uint64_t report_counter; /* the last report's; 0 before one */
+	uint64_t stats_minute;	 /* uv_now / 60000 the count is of */
+	unsigned stats_count;	 /* STATS received in that minute */
 	struct sync_session *next;
+};
+
+/* Events sent per tenant since the daemon started, for /metrics. */
+struct sync_sent {
+	char tenant[65];
+	uint64_t events;
+	struct sync_sent *next;
 };
 
 struct sync_server {
@@ -44,6 +60,7 @@ struct sync_server {
 	uv_timer_t check;
 	uv_timer_t flush;
 	struct sync_session *sessions;
+	struct sync_sent *sent;
 	int handles; /* open while stopping */
 	void (*done)(void *);
 	void *done_arg;
@@ -97,6 +114,23 @@ static void sync_fail(struct sync_session *s, uint32_t code, const char *why)
 	proto_conn_close(s->conn, 0);
 }
 
+static void sync_count_sent(struct sync_session *s)
+{
+	struct sync_server *srv = s->server;
+	struct sync_sent *c;
+
+	for (c = srv->sent; c; c = c->next)
+		if (!strcmp(c->tenant, s->tenant))
+			break;
+	if (!c && (c = calloc(1, sizeof(*c)))) {
+		snprintf(c->tenant, sizeof(c->tenant), "%s", s->tenant);
+		c->next = srv->sent;
+		srv->sent = c;
+	}
+	if (c)
+		c->events++;
+}
+
 static int sync_send_event(struct sync_session *s, const struct store_event *e)
 {
 	struct mother *m = s->server->m;
@@ -126,10 +160,12 @@ static int sync_send_event(struct sync_session *s, const struct store_event *e)
 	if (!rc)
 		rc = proto_conn_send(s->conn, &frame);
 	buf_release(&frame);
-	if (!rc)
+	if (!rc) {
+		sync_count_sent(s);
 		log_debug("msg=\"event sent\" tenant=%s seq=%llu course=%s "
 			  "bytes=%zu", s->tenant, (unsigned long long)e->seq,
 			  e->course, e->pack.len);
+	}
 	return rc;
 }
 
@@ -267,6 +303,7 @@ static void sync_hello(struct sync_session *s, const struct proto_frame *f)
 		sync_fail(s, PROTO_ERR_AUTH, "unknown tenant or bad signature");
 		return;
 	}
+	memcpy(s->workspace_pub, pub, sizeof(pub));
 	rc = sync_welcome(s, h.last_seq);
 	if (rc < 0) {
 		sync_fail(s, PROTO_ERR_INTERNAL, "internal error");
@@ -275,6 +312,8 @@ static void sync_hello(struct sync_session *s, const struct proto_frame *f)
 	if (rc > 0)
 		return;
 	sync_replace_old(s);
+	store_touch(s->server->m->db, s->tenant,
+		    clock_now(&s->server->m->clock));
 	log_info("msg=\"tenant connected\" tenant=%s peer=%s applied=%llu "
 		 "head=%llu", s->tenant, proto_conn_peer(s->conn),
 		 (unsigned long long)h.last_seq, (unsigned long long)s->head);
@@ -310,6 +349,84 @@ static void sync_ack(struct sync_session *s, const struct proto_frame *f,
 	sync_pump(s);
 }
 
+/* ---- reports ---- */
+
+/* The checks every report passes: its tenant is the session's and its
+ * counter is past the last one. 0, or -1 after ending the session. */
+static int sync_report_check(struct sync_session *s, const char *tenant,
+			     uint64_t counter)
+{
+	if (strcmp(tenant, s->tenant)) {
+		sync_fail(s, PROTO_ERR_AUTH, "report for another tenant");
+		return -1;
+	}
+	if (counter <= s->report_counter) {
+		sync_fail(s, PROTO_ERR_PROTOCOL, "report replayed");
+		return -1;
+	}
+	return 0;
+}
+
+static void sync_stats(struct sync_session *s, const struct proto_frame *f)
+{
+	struct mother *m = s->server->m;
+	uint64_t now_ms = uv_now(s->server->loop);
+	struct proto_stats st;
+	const char *why = NULL;
+	int rc;
+
+	if (proto_read_stats(f->payload, f->len, &st)) {
+		sync_fail(s, PROTO_ERR_PROTOCOL, "malformed stats");
+		return;
+	}
+	if (proto_stats_verify(&st, s->nonce, s->workspace_pub)) {
+		sync_fail(s, PROTO_ERR_AUTH, "stats signature does not verify");
+		return;
+	}
+	if (sync_report_check(s, st.tenant, st.counter))
+		return;
+	s->report_counter = st.counter;
+	store_touch(m->db, s->tenant, clock_now(&m->clock));
+	if (now_ms / 60000 != s->stats_minute) {
+		s->stats_minute = now_ms / 60000;
+		s->stats_count = 0;
+	}
+	if (++s->stats_count > SYNC_STATS_PER_MIN) {
+		sync_fail(s, PROTO_ERR_PROTOCOL, "too many stats reports");
+		return;
+	}
+	rc = stats_store(m->db, s->tenant, clock_now(&m->clock), st.body,
+			 st.body_len, &why);
+	if (rc > 0)
+		log_warn("msg=\"stats refused\" tenant=%s reason=\"%s\"",
+			 s->tenant, why);
+	else if (rc == 0)
+		log_debug("msg=\"stats stored\" tenant=%s bytes=%zu",
+			  s->tenant, st.body_len);
+}
+
+static void sync_audit_head(struct sync_session *s,
+			    const struct proto_frame *f)
+{
+	struct mother *m = s->server->m;
+	struct proto_audit_head h;
+
+	if (proto_read_audit_head(f->payload, f->len, &h)) {
+		sync_fail(s, PROTO_ERR_PROTOCOL, "malformed audit head");
+		return;
+	}
+	if (proto_audit_head_verify(&h, s->nonce, s->workspace_pub)) {
+		sync_fail(s, PROTO_ERR_AUTH,
+			  "audit head signature does not verify");
+		return;
+	}
+	if (sync_report_check(s, h.tenant, h.counter))
+		return;
+	s->report_counter = h.counter;
+	store_touch(m->db, s->tenant, clock_now(&m->clock));
+	audithead_store(m->db, &h, s->nonce, clock_now(&m->clock));
+}
+
 static void sync_on_frame(struct proto_conn *c, const struct proto_frame *f)
 {
 	struct sync_session *s = proto_conn_data(c);
@@ -322,6 +439,10 @@ static void sync_on_frame(struct proto_conn *c, const struct proto_frame *f)
 		sync_ack(s, f, 0);
 	else if (s->state == SYNC_STREAMING && f->type == PROTO_RESUME)
 		sync_ack(s, f, 1);
+	else if (s->state == SYNC_STREAMING && f->type == PROTO_STATS)
+		sync_stats(s, f);
+	else if (s->state == SYNC_STREAMING && f->type == PROTO_AUDIT_HEAD)
+		sync_audit_head(s, f);
 	else
 		sync_fail(s, PROTO_ERR_PROTOCOL, "unexpected frame");
 }
@@ -359,7 +480,8 @@ static const struct proto_conn_ops sync_conn_ops = {
 };
 
 /* A workspace never sends an EVENT: every frame it may send is a control
- * frame, so nothing larger is buffered from an unknown peer. */
+ * frame or a STATS report (PROTO_MAX_STATS), so nothing larger is
+ * buffered from an unknown peer. */
 static const struct proto_conn_opts sync_conn_opts = {
 	.max_frame = PROTO_MAX_CONTROL,
 };
@@ -482,7 +604,12 @@ static void sync_server_release(struct sync_server *srv)
 {
 	void (*done)(void *) = srv->done;
 	void *arg = srv->done_arg;
+	struct sync_sent *c, *next;
 
+	for (c = srv->sent; c; c = next) {
+		next = c->next;
+		free(c);
+	}
 	free(srv);
 	if (done)
 		done(arg);
@@ -518,4 +645,58 @@ void sync_server_stop(struct sync_server *srv, void (*done)(void *),
 	uv_close((uv_handle_t *)&srv->tcp, sync_handle_closed);
 	uv_close((uv_handle_t *)&srv->check, sync_handle_closed);
 	uv_close((uv_handle_t *)&srv->flush, sync_handle_closed);
+}
+
+/* Each tenant's stream head and acknowledgement, for the lag gauge. */
+static int sync_metrics_lag(struct sync_server *srv, struct buf *out,
+			    const char *connected)
+{
+	sqlite3_stmt *st = db_prepare(srv->m->db,
+		"SELECT id, last_seq - acked_seq FROM tenants ORDER BY id");
+	int rc = 0;
+
+	if (!st)
+		return -1;
+	rc |= metrics_family(out, "lms_sync_lag_events", "gauge",
+			     "events of the tenant's stream not yet "
+			     "acknowledged");
+	while (sqlite3_step(st) == SQLITE_ROW)
+		rc |= metrics_sample(out, "lms_sync_lag_events", "tenant",
+				     db_text(st, 0),
+				     (double)sqlite3_column_int64(st, 1));
+	sqlite3_reset(st);
+	rc |= metrics_family(out, "lms_sync_connected", "gauge",
+			     "1 while the tenant's workspace is connected");
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *id = db_text(st, 0);
+		size_t n = strlen(id);
+		const char *p = connected;
+		int on = 0;
+
+		for (; p && (p = strstr(p, id)); p += n)
+			if ((p == connected || p[-1] == ' ') &&
+			    (p[n] == ' ' || !p[n]))
+				on = 1;
+		rc |= metrics_sample(out, "lms_sync_connected", "tenant", id,
+				     on);
+	}
+	sqlite3_finalize(st);
+	return rc ? -1 : 0;
+}
+
+int sync_server_metrics(struct sync_server *srv, struct buf *out)
+{
+	struct buf connected = { 0 };
+	int rc = 0;
+
+	rc |= metrics_family(out, "lms_sync_events_sent_total", "counter",
+			     "events sent to the tenant since the daemon "
+			     "started");
+	for (struct sync_sent *c = srv->sent; c; c = c->next)
+		rc |= metrics_sample(out, "lms_sync_events_sent_total",
+				     "tenant", c->tenant, (double)c->events);
+	sync_server_connected(srv, &connected);
+	rc |= sync_metrics_lag(srv, out, buf_cstr(&connected));
+	buf_release(&connected);
+	return rc ? -1 : 0;
 }

@@ -14,6 +14,13 @@
  * publisher pokes the daemon (sync_server_poke) and by a periodic check.
  * Acknowledgements are written to mother.db in batches; losing one to a
  * crash only makes the workspace receive an event it ignores.
+ *
+ * A streaming workspace may also send signed reports: STATS (aggregate
+ * figures, stored by mother/stats.h; a session sending more than
+ * SYNC_STATS_PER_MIN (120) in a minute is dropped) and AUDIT_HEAD
+ * (mother/audithead.h). A report with a bad
+ * signature, for another tenant or with a counter already seen ends the
+ * session with an ERROR.
  */
 #ifndef LMS_MOTHER_SYNC_H
 #define LMS_MOTHER_SYNC_H
@@ -37,6 +44,10 @@ void sync_server_poke(struct sync_server *s);
 
 /* Appends the ids of tenants with a streaming session, space separated. */
 void sync_server_connected(struct sync_server *s, struct buf *out);
+
+/* Appends the Prometheus families lms_sync_events_sent_total,
+ * lms_sync_lag_events and lms_sync_connected, by tenant. 0 or -1. */
+int sync_server_metrics(struct sync_server *s, struct buf *out);
 
 /* Closes every session and the listener, flushes acknowledgements, frees
  * the server; done runs when every handle is closed. */

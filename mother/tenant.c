@@ -7,6 +7,7 @@
 #include "common/db.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "mother/audithead.h"
 #include "mother/publish.h"
 #include "mother/store.h"
 
@@ -240,6 +241,37 @@ static void tenant_add_courses(sqlite3 *db, cJSON *obj, const char *id)
 	sqlite3_finalize(st);
 }
 
+/* Per licensed course, how far the tenant is behind: events of the
+ * course in its stream not yet acknowledged, and revisions published
+ * after the one it acknowledged. */
+static void tenant_add_lag(sqlite3 *db, cJSON *obj, const char *id)
+{
+	cJSON *lag = cJSON_AddObjectToObject(obj, "lag");
+	sqlite3_stmt *st = db_prepare(db,
+		"SELECT l.course,"
+		" (SELECT count(*) FROM events e, tenants t WHERE t.id = ?1"
+		"  AND e.tenant = ?1 AND e.course = l.course"
+		"  AND e.seq > t.acked_seq),"
+		" (SELECT count(*) FROM revisions r WHERE r.course = l.course"
+		"  AND r.rowid > coalesce((SELECT a.rowid FROM revisions a"
+		"   WHERE a.course = l.course AND a.revision = l.acked_rev),"
+		"   0))"
+		" FROM licences l WHERE l.tenant = ?1 ORDER BY l.course");
+
+	if (!st)
+		return;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		cJSON *c = cJSON_AddObjectToObject(lag, db_text(st, 0));
+
+		cJSON_AddNumberToObject(c, "events",
+					sqlite3_column_int(st, 1));
+		cJSON_AddNumberToObject(c, "revisions",
+					sqlite3_column_int(st, 2));
+	}
+	sqlite3_finalize(st);
+}
+
 static cJSON *tenant_row_json(sqlite3 *db, sqlite3_stmt *st,
 			      const char *connected)
 {
@@ -265,6 +297,8 @@ static cJSON *tenant_row_json(sqlite3 *db, sqlite3_stmt *st,
 				 sizeof(when));
 		cJSON_AddStringToObject(o, "last_contact", when);
 	}
+	tenant_add_lag(db, o, id);
+	cJSON_AddItemToObject(o, "audit", audithead_json(db, id));
 	return o;
 }
 

@@ -38,7 +38,10 @@ int tenant_license(struct mother *m, const char *id, const char *courses);
 int tenant_new_token(struct mother *m, const char *id, char token[65]);
 
 /* [{"id","name","domains","connected","courses":{id: acked revision or
- * null}, "enrolled","stream_head","acked_seq","last_contact"}].
+ * null}, "enrolled","stream_head","acked_seq","last_contact", "lag":
+ * {id: {"events", "revisions"}}, "audit"}]: lag counts the course's
+ * events not yet acknowledged and the revisions published after the
+ * acknowledged one; audit is mother/audithead.h's audithead_json().
  * connected lists the connected tenant ids, space separated. The caller
  * frees the result with cJSON_Delete. NULL on error. */
 cJSON *tenant_list_json(struct mother *m, const char *connected);

@@ -28,13 +28,15 @@ static uint32_t frame_get_u32(const uint8_t *p)
 
 static int frame_type_known(uint8_t type)
 {
-	return type >= PROTO_CHALLENGE && type <= PROTO_PING;
+	return type >= PROTO_CHALLENGE && type <= PROTO_AUDIT_HEAD;
 }
 
 /* The rule for a header, shared by the decoder and the encoders. */
 static int frame_check(uint8_t type, uint64_t len, size_t max_frame)
 {
-	uint64_t limit = type == PROTO_EVENT ? max_frame : PROTO_MAX_CONTROL;
+	uint64_t limit = type == PROTO_EVENT ? max_frame :
+			 type == PROTO_STATS ? PROTO_MAX_STATS :
+					       PROTO_MAX_CONTROL;
 
 	if (!frame_type_known(type))
 		return PROTO_ETYPE;

@@ -1,7 +1,8 @@
 /*
  * Payload codecs of the wire protocol: the canonical event encoding, its
- * signature, the EVENT frame and the control messages, laid out as the
- * comment at the top of proto/proto.h says.
+ * signature, the EVENT frame, the control messages and the workspace's
+ * signed reports (STATS, AUDIT_HEAD), laid out as the comment at the
+ * top of proto/proto.h says.
  *
  * Decoding goes through a bounded reader over (pointer, length) whose
  * first error sticks, so a decoder reads every field in order and looks
@@ -751,4 +752,244 @@ int proto_enrolled_verify(const struct proto_enrolled *m,
 		rc = PROTO_ESIGNATURE;
 	buf_release(&msg);
 	return rc ? PROTO_ESIGNATURE : 0;
+}
+
+/* ---- reports from the workspace ---- */
+
+static int field_hash(const char *s)
+{
+	if (!field_bounded(s, PROTO_HASH_HEX + 1) ||
+	    strlen(s) != PROTO_HASH_HEX)
+		return 0;
+	for (size_t i = 0; i < PROTO_HASH_HEX; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		      (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+static int stats_check(const struct proto_stats *m)
+{
+	if (m->version != PROTO_VERSION)
+		return PROTO_EVERSION;
+	if (!field_id(m->tenant) || m->counter == 0)
+		return PROTO_EMALFORMED;
+	if (m->body_len == 0 || !m->body)
+		return PROTO_EMALFORMED;
+	if (m->body_len > PROTO_MAX_STATS_BODY)
+		return PROTO_ETOOBIG;
+	if (memchr(m->body, 0, m->body_len))
+		return PROTO_EMALFORMED;
+	return 0;
+}
+
+/* The fields both the frame and the signature carry, in order. */
+static void stats_fields(struct proto_writer *w, const struct proto_stats *m)
+{
+	wr_str(w, m->tenant);
+	wr_u64(w, m->counter);
+	wr_i64(w, m->time);
+	wr_u32(w, (uint32_t)m->body_len);
+	wr_raw(w, m->body, m->body_len);
+}
+
+int proto_write_stats(struct buf *out, const struct proto_stats *m)
+{
+	struct proto_writer w;
+	int rc = stats_check(m);
+
+	if (rc)
+		return rc;
+	wr_init(&w, out);
+	wr_header(&w, PROTO_STATS,
+		  1 + str_size(m->tenant) + 8 + 8 + 4 + m->body_len +
+			  CRYPTO_SIG_LEN);
+	wr_u8(&w, m->version);
+	stats_fields(&w, m);
+	wr_raw(&w, m->sig, CRYPTO_SIG_LEN);
+	return wr_end(&w);
+}
+
+int proto_read_stats(const uint8_t *p, size_t len, struct proto_stats *m)
+{
+	struct proto_reader r;
+	uint32_t body_len;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	rd_init(&r, p, len);
+	m->version = rd_u8(&r);
+	if (!r.err && m->version != PROTO_VERSION)
+		return PROTO_EVERSION;
+	rd_str(&r, m->tenant, sizeof(m->tenant), IDS_MAX);
+	m->counter = rd_u64(&r);
+	m->time = rd_i64(&r);
+	body_len = rd_u32(&r);
+	if (!r.err && body_len > PROTO_MAX_STATS_BODY)
+		return PROTO_ETOOBIG;
+	m->body = rd_take(&r, body_len);
+	m->body_len = body_len;
+	rd_raw(&r, m->sig, CRYPTO_SIG_LEN);
+	rc = rd_end(&r);
+	return rc ? rc : stats_check(m);
+}
+
+static int audit_head_check(const struct proto_audit_head *m)
+{
+	if (m->version != PROTO_VERSION)
+		return PROTO_EVERSION;
+	if (!field_id(m->tenant) || m->counter == 0 || !field_hash(m->hash))
+		return PROTO_EMALFORMED;
+	return 0;
+}
+
+static void audit_head_fields(struct proto_writer *w,
+			      const struct proto_audit_head *m)
+{
+	wr_str(w, m->tenant);
+	wr_u64(w, m->counter);
+	wr_u64(w, m->seq);
+	wr_str(w, m->hash);
+	wr_i64(w, m->time);
+}
+
+int proto_write_audit_head(struct buf *out, const struct proto_audit_head *m)
+{
+	struct proto_writer w;
+	int rc = audit_head_check(m);
+
+	if (rc)
+		return rc;
+	wr_init(&w, out);
+	wr_header(&w, PROTO_AUDIT_HEAD,
+		  1 + str_size(m->tenant) + 8 + 8 + str_size(m->hash) + 8 +
+			  CRYPTO_SIG_LEN);
+	wr_u8(&w, m->version);
+	audit_head_fields(&w, m);
+	wr_raw(&w, m->sig, CRYPTO_SIG_LEN);
+	return wr_end(&w);
+}
+
+int proto_read_audit_head(const uint8_t *p, size_t len,
+			  struct proto_audit_head *m)
+{
+	struct proto_reader r;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	rd_init(&r, p, len);
+	m->version = rd_u8(&r);
+	if (!r.err && m->version != PROTO_VERSION)
+		return PROTO_EVERSION;
+	rd_str(&r, m->tenant, sizeof(m->tenant), IDS_MAX);
+	m->counter = rd_u64(&r);
+	m->seq = rd_u64(&r);
+	rd_str(&r, m->hash, sizeof(m->hash), PROTO_HASH_HEX);
+	m->time = rd_i64(&r);
+	rd_raw(&r, m->sig, CRYPTO_SIG_LEN);
+	rc = rd_end(&r);
+	return rc ? rc : audit_head_check(m);
+}
+
+/* domain || version u8 || mother nonce: the start of a report's signed
+ * bytes. */
+static void report_prefix(struct proto_writer *w, const char *domain,
+			  const uint8_t nonce[PROTO_NONCE_LEN])
+{
+	wr_raw(w, domain, strlen(domain));
+	wr_u8(w, PROTO_VERSION);
+	wr_raw(w, nonce, PROTO_NONCE_LEN);
+}
+
+static int stats_signed_bytes(const struct proto_stats *m,
+			      const uint8_t nonce[PROTO_NONCE_LEN],
+			      struct buf *msg)
+{
+	struct proto_writer w;
+	int rc = stats_check(m);
+
+	if (rc)
+		return rc;
+	wr_init(&w, msg);
+	report_prefix(&w, "lms-stats", nonce);
+	stats_fields(&w, m);
+	return wr_end(&w);
+}
+
+static int audit_head_signed_bytes(const struct proto_audit_head *m,
+				   const uint8_t nonce[PROTO_NONCE_LEN],
+				   struct buf *msg)
+{
+	struct proto_writer w;
+	int rc = audit_head_check(m);
+
+	if (rc)
+		return rc;
+	wr_init(&w, msg);
+	report_prefix(&w, "lms-audit-head", nonce);
+	audit_head_fields(&w, m);
+	return wr_end(&w);
+}
+
+/* Signs msg into sig with key; frees msg. rc is msg's building result. */
+static int report_sign(int rc, struct buf *msg, const struct crypto_key *key,
+		       uint8_t sig[CRYPTO_SIG_LEN], const char *what)
+{
+	if (!rc && crypto_sign(key, msg->data, msg->len, sig)) {
+		log_error("msg=\"cannot sign report\" report=%s", what);
+		rc = PROTO_ENOMEM;
+	}
+	buf_release(msg);
+	return rc;
+}
+
+/* Fails closed, like proto_event_verify. */
+static int report_verify(int rc, struct buf *msg,
+			 const uint8_t pub[CRYPTO_PUBKEY_LEN],
+			 const uint8_t sig[CRYPTO_SIG_LEN])
+{
+	if (!rc && crypto_verify(pub, msg->data, msg->len, sig))
+		rc = PROTO_ESIGNATURE;
+	buf_release(msg);
+	return rc ? PROTO_ESIGNATURE : 0;
+}
+
+int proto_stats_sign(struct proto_stats *m,
+		     const uint8_t nonce[PROTO_NONCE_LEN],
+		     const struct crypto_key *workspace_key)
+{
+	struct buf msg = { 0 };
+	int rc = stats_signed_bytes(m, nonce, &msg);
+
+	return report_sign(rc, &msg, workspace_key, m->sig, "stats");
+}
+
+int proto_stats_verify(const struct proto_stats *m,
+		       const uint8_t nonce[PROTO_NONCE_LEN],
+		       const uint8_t workspace_pub[CRYPTO_PUBKEY_LEN])
+{
+	struct buf msg = { 0 };
+	int rc = stats_signed_bytes(m, nonce, &msg);
+
+	return report_verify(rc, &msg, workspace_pub, m->sig);
+}
+
+int proto_audit_head_sign(struct proto_audit_head *m,
+			  const uint8_t nonce[PROTO_NONCE_LEN],
+			  const struct crypto_key *workspace_key)
+{
+	struct buf msg = { 0 };
+	int rc = audit_head_signed_bytes(m, nonce, &msg);
+
+	return report_sign(rc, &msg, workspace_key, m->sig, "audit_head");
+}
+
+int proto_audit_head_verify(const struct proto_audit_head *m,
+			    const uint8_t nonce[PROTO_NONCE_LEN],
+			    const uint8_t workspace_pub[CRYPTO_PUBKEY_LEN])
+{
+	struct buf msg = { 0 };
+	int rc = audit_head_signed_bytes(m, nonce, &msg);
+
+	return report_verify(rc, &msg, workspace_pub, m->sig);
 }

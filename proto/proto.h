@@ -20,6 +20,7 @@
  *     | ---- EVENT seq n+1, n+2, ... ---------> |  apply each in one
  *     | <--- ACK seq -------------------------- |  transaction, then ACK
  *     | <--- RESUME seq (after a gap) --------- |
+ *     | <--- STATS, AUDIT_HEAD (any time) ----- |  signed reports
  *     | <--> PING when idle; silence = drop     |
  *
  * Integers are big-endian. A string is a u16 length and its bytes (no
@@ -35,6 +36,10 @@
  *   ENROLLED   tenant str, signature[64]
  *   ERROR      code u32, message str
  *   PING       (empty)
+ *   STATS      version u8, tenant str, counter u64, time i64, body
+ *              length u32, body (JSON, see below), signature[64]
+ *   AUDIT_HEAD version u8, tenant str, counter u64, seq u64, hash str
+ *              (64 hex), time i64, signature[64]
  *
  * The event encoding: version u8, tenant str, seq u64, course str,
  * prev_rev str (empty or 40 hex), new_rev str (40 hex), kind u8, time
@@ -46,6 +51,23 @@
  *                          || last_seq u64
  *   ENROLLED  "lms-enroll" || workspace nonce[32] || tenant str
  *                          || workspace public key[32]
+ *   STATS     "lms-stats"  || version u8 || mother nonce[32] || tenant
+ *                          || counter u64 || time i64 || body length
+ *                          u32 || body
+ *   AUDIT_HEAD "lms-audit-head" || version u8 || mother nonce[32] ||
+ *                          tenant str || counter u64 || seq u64 || hash
+ *                          str || time i64
+ *
+ * STATS and AUDIT_HEAD are reports a workspace sends after WELCOME,
+ * signed by its own key. The mother nonce of the session's CHALLENGE
+ * and a counter that starts at 1 in each session and grows with every
+ * report bind a report to one session and one place in it: a report
+ * replayed in another session fails its signature, one replayed in the
+ * same session has a counter already seen. A STATS body is JSON of
+ * aggregate figures only (workspace/analytics.h describes it); an
+ * AUDIT_HEAD names the last entry of the workspace's audit chain. A
+ * mother older than these frames drops a workspace that sends them:
+ * upgrade the mother first.
  *
  * Functions return 0 or a negative PROTO_E* code; proto_strerror() names
  * it. Encoders append a whole frame (header included) to a struct buf.
@@ -66,6 +88,10 @@
 #define PROTO_MAX_CONTROL 4096 /* every frame but EVENT */
 #define PROTO_MAX_TOKEN 128
 #define PROTO_MAX_MESSAGE 256
+#define PROTO_MAX_STATS (64u << 10) /* a STATS frame's payload */
+#define PROTO_STATS_OVERHEAD (1 + 2 + 64 + 8 + 8 + 4 + 64)
+#define PROTO_MAX_STATS_BODY (PROTO_MAX_STATS - PROTO_STATS_OVERHEAD)
+#define PROTO_HASH_HEX 64 /* an audit chain hash, hex */
 
 /* Codes sit below -2000, apart from errno and libuv codes, so that a
  * connection's close reason says which layer failed. */
@@ -96,6 +122,8 @@ enum proto_type {
 	PROTO_ENROLLED = 8,
 	PROTO_ERROR = 9,
 	PROTO_PING = 10,
+	PROTO_STATS = 11,
+	PROTO_AUDIT_HEAD = 12,
 };
 
 /* ---- frames ---- */
@@ -118,8 +146,9 @@ void proto_decoder_init(struct proto_decoder *d, size_t max_frame);
 void proto_decoder_release(struct proto_decoder *d);
 
 /* Buffers received bytes. Fails with PROTO_ETOOBIG as soon as a complete
- * header announces a frame over the limit (PROTO_MAX_CONTROL for every
- * type but EVENT), without buffering its payload. */
+ * header announces a frame over the limit (max_frame for EVENT,
+ * PROTO_MAX_STATS for STATS, PROTO_MAX_CONTROL for every other type),
+ * without buffering its payload. */
 int proto_decoder_feed(struct proto_decoder *d, const void *data,
 		       size_t len);
 
@@ -265,5 +294,50 @@ int proto_enrolled_sign(struct proto_enrolled *m,
 int proto_enrolled_verify(const struct proto_enrolled *m,
 			  const struct proto_enroll *req,
 			  const uint8_t mother_pub[CRYPTO_PUBKEY_LEN]);
+
+/* ---- reports from the workspace ---- */
+
+struct proto_stats {
+	uint8_t version;
+	char tenant[65];
+	uint64_t counter; /* 1, 2, ... in each session */
+	int64_t time;	  /* when the figures were taken, unix seconds */
+	const uint8_t *body; /* JSON; borrowed (from the payload when read) */
+	size_t body_len;     /* 1 to PROTO_MAX_STATS_BODY */
+	uint8_t sig[CRYPTO_SIG_LEN];
+};
+
+struct proto_audit_head {
+	uint8_t version;
+	char tenant[65];
+	uint64_t counter; /* shares the session's counter with STATS */
+	uint64_t seq;	  /* the chain's last entry, 0 when empty */
+	char hash[PROTO_HASH_HEX + 1]; /* its hash, 64 lowercase hex */
+	int64_t time;	  /* when the head was read, unix seconds */
+	uint8_t sig[CRYPTO_SIG_LEN];
+};
+
+int proto_write_stats(struct buf *out, const struct proto_stats *m);
+/* m->body points into p afterwards. */
+int proto_read_stats(const uint8_t *p, size_t len, struct proto_stats *m);
+int proto_write_audit_head(struct buf *out, const struct proto_audit_head *m);
+int proto_read_audit_head(const uint8_t *p, size_t len,
+			  struct proto_audit_head *m);
+
+/* The report signatures above, by the workspace key; nonce is the
+ * mother's of the session's CHALLENGE. Verifying returns 0 or
+ * PROTO_ESIGNATURE. */
+int proto_stats_sign(struct proto_stats *m,
+		     const uint8_t nonce[PROTO_NONCE_LEN],
+		     const struct crypto_key *workspace_key);
+int proto_stats_verify(const struct proto_stats *m,
+		       const uint8_t nonce[PROTO_NONCE_LEN],
+		       const uint8_t workspace_pub[CRYPTO_PUBKEY_LEN]);
+int proto_audit_head_sign(struct proto_audit_head *m,
+			  const uint8_t nonce[PROTO_NONCE_LEN],
+			  const struct crypto_key *workspace_key);
+int proto_audit_head_verify(const struct proto_audit_head *m,
+			    const uint8_t nonce[PROTO_NONCE_LEN],
+			    const uint8_t workspace_pub[CRYPTO_PUBKEY_LEN]);
 
 #endif

@@ -13,6 +13,7 @@
 #include "common/fs.h"
 #include "common/http.h"
 #include "common/log.h"
+#include "workspace/analytics.h"
 #include "workspace/api.h"
 #include "workspace/apply.h"
 #include "workspace/certpdf.h"
@@ -55,6 +56,8 @@ struct serve {
 	struct sync_client *sync;
 	struct api_ctx api;
 	struct compliance_runner *compliance;
+	struct analytics_runner *analytics; /* reports to the mother */
+	uv_signal_t sigusr1; /* sends the audit head now */
 	int stopping;
 	int parts_running; /* the HTTP server and the sync client */
 
@@ -205,12 +208,14 @@ static void serve_on_part_stopped(void *arg)
 		uv_close((uv_handle_t *)&s->sigterm, serve_on_signal_closed);
 		uv_close((uv_handle_t *)&s->sigint, serve_on_signal_closed);
 		uv_close((uv_handle_t *)&s->sighup, serve_on_signal_closed);
+		uv_close((uv_handle_t *)&s->sigusr1, serve_on_signal_closed);
 		s->signals_open = 0;
 		/* closing restored the default action: a second Ctrl-C or
 		 * SIGTERM during the last steps must not kill the process */
 		signal(SIGINT, SIG_IGN);
 		signal(SIGTERM, SIG_IGN);
 		signal(SIGHUP, SIG_IGN);
+		signal(SIGUSR1, SIG_IGN);
 	}
 }
 
@@ -235,6 +240,12 @@ static void serve_stop(struct serve *s)
 		compliance_runner_stop(s->compliance, serve_on_part_stopped,
 				       s);
 		s->compliance = NULL;
+	}
+	/* before the sync client it hands reports to */
+	if (s->analytics) {
+		s->parts_running++;
+		analytics_runner_stop(s->analytics, serve_on_part_stopped, s);
+		s->analytics = NULL;
 	}
 	/* a send in flight is finished and recorded first */
 	if (s->api.mail) {
@@ -263,6 +274,12 @@ static void serve_on_signal(uv_signal_t *h, int signum)
 			 "file to reread\"", s->settings.tenant);
 		return;
 	}
+	if (signum == SIGUSR1) {
+		log_info("msg=\"sending the audit head on demand\" tenant=%s",
+			 s->settings.tenant);
+		analytics_runner_push(s->analytics);
+		return;
+	}
 	if (s->stopping) {
 		log_info("msg=\"already stopping\" tenant=%s",
 			 s->settings.tenant);
@@ -277,10 +294,11 @@ static void serve_on_signal(uv_signal_t *h, int signum)
 
 static void serve_signals(struct serve *s)
 {
-	uv_signal_t *hs[] = { &s->sigterm, &s->sigint, &s->sighup };
-	int nums[] = { SIGTERM, SIGINT, SIGHUP };
+	uv_signal_t *hs[] = { &s->sigterm, &s->sigint, &s->sighup,
+			      &s->sigusr1 };
+	int nums[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
 
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		uv_signal_init(&s->loop, hs[i]);
 		hs[i]->data = s;
 		uv_signal_start(hs[i], serve_on_signal, nums[i]);
@@ -295,6 +313,7 @@ static void serve_on_applied(void *arg)
 
 	if (s->compliance)
 		compliance_runner_poke(s->compliance);
+	analytics_runner_poke(s->analytics);
 }
 
 static int serve_start(struct serve *s)
@@ -334,6 +353,10 @@ static int serve_start(struct serve *s)
 	if (sync_start(&s->loop, &cfg, &s->sync))
 		return serve_fail(s, "cannot start the sync client");
 	s->api.sync = s->sync;
+	if (analytics_runner_start(&s->loop, s->api.data_dir, &s->clock,
+				   s->settings.tenant, s->sync,
+				   &s->analytics))
+		return serve_fail(s, "cannot start the analytics runner");
 	serve_signals(s);
 	log_info("msg=\"serving\" tenant=%s listen=%s mother=%s "
 		 "applied_seq=%llu", s->settings.tenant, s->settings.listen,

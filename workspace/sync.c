@@ -100,6 +100,16 @@ struct sync_client {
 	int up_announced;	 /* "connected" logged, "disconnected" not */
 	char last_problem[160];	 /* the last reason logged for being down */
 
+	/* reports (see "reports to the mother" below) */
+	uint8_t nonce[PROTO_NONCE_LEN]; /* the mother's, of this session */
+	uint64_t report_counter;	/* the last report's in the session */
+	struct buf stats;		/* the latest STATS body, or empty */
+	int64_t stats_at;
+	int has_audit;
+	uint64_t audit_seq;
+	char audit_hash[PROTO_HASH_HEX + 1];
+	int64_t audit_at;
+
 	int stopping;
 	int handles_open;
 	void (*stop_done)(void *arg);
@@ -110,6 +120,7 @@ static void sync_connect(struct sync_client *s);
 static void sync_on_frame(struct proto_conn *c, const struct proto_frame *f);
 static void sync_on_connect(struct proto_conn *c, int status);
 static void sync_on_close(struct proto_conn *c, int reason);
+static void sync_reports_flush(struct sync_client *s);
 
 static const struct proto_conn_ops sync_conn_ops = {
 	.on_frame = sync_on_frame,
@@ -353,6 +364,8 @@ static void sync_on_challenge(struct sync_client *s,
 		return;
 	}
 
+	memcpy(s->nonce, ch.nonce, sizeof(s->nonce));
+	s->report_counter = 0;
 	memset(&hello, 0, sizeof(hello));
 	hello.version = PROTO_VERSION;
 	snprintf(hello.tenant, sizeof(hello.tenant), "%s", s->tenant);
@@ -408,6 +421,7 @@ static void sync_on_welcome(struct sync_client *s,
 			 "tenant=%s applied_seq=%llu head_seq=%llu",
 			 s->tenant, (unsigned long long)s->applied,
 			 (unsigned long long)w.head_seq);
+	sync_reports_flush(s);
 }
 
 static void sync_on_error_frame(struct sync_client *s,
@@ -639,6 +653,108 @@ static void sync_on_frame(struct proto_conn *c, const struct proto_frame *f)
 	}
 }
 
+/* ---- reports to the mother ----
+ *
+ * The latest STATS body and audit head handed over are kept and sent
+ * after every WELCOME, signed over the session's nonce and a counter
+ * that grows with each report in the session (proto/proto.h). */
+
+static int sync_session_up(const struct sync_client *s)
+{
+	return s->conn && (s->state == SYNC_STREAMING ||
+			   s->state == SYNC_APPLYING);
+}
+
+static void sync_report_stats(struct sync_client *s)
+{
+	struct proto_stats m = { .version = PROTO_VERSION };
+	struct buf b = { 0 };
+	int rc;
+
+	snprintf(m.tenant, sizeof(m.tenant), "%s", s->tenant);
+	m.counter = ++s->report_counter;
+	m.time = s->stats_at;
+	m.body = s->stats.data;
+	m.body_len = s->stats.len;
+	rc = proto_stats_sign(&m, s->nonce, s->key);
+	if (!rc)
+		rc = proto_write_stats(&b, &m);
+	if (rc) {
+		buf_release(&b);
+		log_error("msg=\"cannot send stats\" tenant=%s error=\"%s\"",
+			  s->tenant, proto_strerror(rc));
+		return;
+	}
+	if (sync_send(s, &b) == 0)
+		log_debug("msg=\"stats sent\" tenant=%s bytes=%zu",
+			  s->tenant, s->stats.len);
+}
+
+static void sync_report_head(struct sync_client *s)
+{
+	struct proto_audit_head m = { .version = PROTO_VERSION };
+	struct buf b = { 0 };
+	int rc;
+
+	snprintf(m.tenant, sizeof(m.tenant), "%s", s->tenant);
+	m.counter = ++s->report_counter;
+	m.seq = s->audit_seq;
+	memcpy(m.hash, s->audit_hash, sizeof(m.hash));
+	m.time = s->audit_at;
+	rc = proto_audit_head_sign(&m, s->nonce, s->key);
+	if (!rc)
+		rc = proto_write_audit_head(&b, &m);
+	if (rc) {
+		buf_release(&b);
+		log_error("msg=\"cannot send the audit head\" tenant=%s "
+			  "error=\"%s\"", s->tenant, proto_strerror(rc));
+		return;
+	}
+	if (sync_send(s, &b) == 0)
+		log_info("msg=\"audit head sent\" tenant=%s seq=%llu",
+			 s->tenant, (unsigned long long)s->audit_seq);
+}
+
+static void sync_reports_flush(struct sync_client *s)
+{
+	if (s->stats.len && sync_session_up(s))
+		sync_report_stats(s);
+	if (s->has_audit && sync_session_up(s))
+		sync_report_head(s);
+}
+
+void sync_send_stats(struct sync_client *s, const void *body, size_t len,
+		     int64_t at)
+{
+	if (!s || len == 0 || len > PROTO_MAX_STATS_BODY) {
+		if (s)
+			log_error("msg=\"stats report too large, not sent\" "
+				  "tenant=%s bytes=%zu", s->tenant, len);
+		return;
+	}
+	buf_reset(&s->stats);
+	if (buf_append(&s->stats, body, len)) {
+		buf_reset(&s->stats);
+		return;
+	}
+	s->stats_at = at;
+	if (sync_session_up(s))
+		sync_report_stats(s);
+}
+
+void sync_send_audit_head(struct sync_client *s, uint64_t seq,
+			  const char *hash, int64_t at)
+{
+	if (!s || strlen(hash) != PROTO_HASH_HEX)
+		return;
+	s->has_audit = 1;
+	s->audit_seq = seq;
+	memcpy(s->audit_hash, hash, sizeof(s->audit_hash));
+	s->audit_at = at;
+	if (sync_session_up(s))
+		sync_report_head(s);
+}
+
 /* ---- life cycle ---- */
 
 /* For "tls://HOST:PORT", a TLS context that accepts only a mother whose
@@ -716,6 +832,7 @@ static void sync_on_handle_closed(uv_handle_t *h)
 	if (s->stop_done)
 		s->stop_done(s->stop_arg);
 	tls_ctx_free(s->tls); /* the connection is gone */
+	buf_release(&s->stats);
 	free(s->tenant);
 	free(s->mother_addr);
 	free(s);

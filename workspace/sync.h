@@ -13,6 +13,7 @@
 #ifndef LMS_WORKSPACE_SYNC_H
 #define LMS_WORKSPACE_SYNC_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -57,6 +58,20 @@ struct sync_stats {
 };
 
 void sync_stats(const struct sync_client *s, struct sync_stats *out);
+
+/* ---- reports to the mother (workspace/analytics.h) ---- */
+
+/* Hands over a STATS report body (JSON, copied; at most
+ * PROTO_MAX_STATS_BODY bytes) taken at time at: sent at once while a
+ * session is established, else after the next WELCOME. The latest
+ * report handed over is also sent again after every reconnect. */
+void sync_send_stats(struct sync_client *s, const void *body, size_t len,
+		     int64_t at);
+
+/* The same for the head of the audit chain: entry seq with hash (64
+ * hex digits). */
+void sync_send_audit_head(struct sync_client *s, uint64_t seq,
+			  const char *hash, int64_t at);
 
 /* Closes the connection, waits for an event being applied to finish
  * (it commits or rolls back as a whole), closes the timers and frees the

@@ -194,7 +194,7 @@ static void test_frame_header(void **state)
 
 	buf_reset(&b);
 	assert_int_equal(proto_frame_header(&b, 0, 8), PROTO_ETYPE);
-	assert_int_equal(proto_frame_header(&b, 11, 8), PROTO_ETYPE);
+	assert_int_equal(proto_frame_header(&b, 13, 8), PROTO_ETYPE);
 	assert_int_equal(proto_frame_header(&b, PROTO_ACK, 0),
 			 PROTO_EMALFORMED);
 	assert_int_equal(proto_frame_header(&b, PROTO_PING, 1),
@@ -1201,7 +1201,7 @@ static void test_decoder_too_big_after_frames(void **state)
 
 static void test_decoder_bad_headers(void **state)
 {
-	static const uint8_t types[] = { 0, 11, 200, 255 };
+	static const uint8_t types[] = { 0, 13, 200, 255 };
 	struct proto_decoder d;
 
 	(void)state;
