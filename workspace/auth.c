@@ -13,6 +13,7 @@
 #include "workspace/auth.h"
 
 #include "common/crypto.h"
+#include "common/httpauth.h"
 #include "common/log.h"
 #include "workspace/audit.h"
 #include "workspace/coursecache.h"
@@ -441,49 +442,6 @@ void auth_login(struct api_ctx *api, struct http_exchange *x,
 
 /* ---- every request ---- */
 
-/* The value of cookie name in a Cookie header into out; -1 when absent
- * or too long. */
-static int auth_cookie(const char *header, const char *name, char *out,
-		       size_t cap)
-{
-	size_t nlen = strlen(name), vlen;
-	const char *p = header, *end;
-
-	while (p && *p) {
-		p += strspn(p, " \t;");
-		end = strchr(p, ';');
-		if (!end)
-			end = p + strlen(p);
-		if (!strncmp(p, name, nlen) && p[nlen] == '=') {
-			vlen = (size_t)(end - p) - nlen - 1;
-			while (vlen && (p[nlen + vlen] == ' ' ||
-					p[nlen + vlen] == '\t'))
-				vlen--;
-			if (vlen >= cap)
-				return -1;
-			memcpy(out, p + nlen + 1, vlen);
-			out[vlen] = 0;
-			return 0;
-		}
-		p = end;
-	}
-	return -1;
-}
-
-/* 0 and the token after "Bearer " of an Authorization header. */
-static int auth_bearer(const char *header, char *out, size_t cap)
-{
-	const char *t;
-
-	if (strncasecmp(header, "Bearer ", 7))
-		return -1;
-	t = header + 7 + strspn(header + 7, " ");
-	if (strlen(t) >= cap)
-		return -1;
-	strcpy(out, t);
-	return 0;
-}
-
 /* The lookups of every request, over statements the course cache keeps
  * prepared for the loop's connection (or prepared anew without one). */
 static int auth_token_user(struct api_ctx *api, const char *token,
@@ -521,11 +479,11 @@ static int auth_identify(struct api_ctx *api, struct http_exchange *x,
 
 	memset(id, 0, sizeof(*id));
 	if (authz) {
-		if (auth_bearer(authz, token, sizeof(token)))
+		if (httpauth_bearer(authz, token, sizeof(token)))
 			return 401;
 		rc = auth_token_user(api, token, &id->user_id);
 		explicit_bzero(token, sizeof(token));
-	} else if (cookie && !auth_cookie(cookie, AUTH_COOKIE, id->session,
+	} else if (cookie && !httpauth_cookie(cookie, AUTH_COOKIE, id->session,
 					  sizeof(id->session))) {
 		id->by_cookie = 1;
 		rc = people_session_get(api->db, id->session,
