@@ -28,6 +28,7 @@
 
 struct coursecache;
 struct mail_sender;
+struct analytics_runner;
 
 /* What the handlers use; everything borrowed, owned by serve. */
 struct api_ctx {
@@ -46,6 +47,9 @@ struct api_ctx {
 				   * after a commit that queued mail */
 	const struct http_server *http; /* the server answering, for
 					 * /metrics (workspace/stats.h) */
+	struct analytics_runner *analytics; /* reports to the mother
+					     * (analytics.h); NULL once
+					     * stopped */
 };
 
 /* A module's handler of its own subtree of paths: answers x and returns

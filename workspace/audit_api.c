@@ -8,16 +8,22 @@
  *   GET /api/v1/audit/verify
  *       {"intact", "entries", "head": {"seq", "hash"}, "problem": null or
  *       {"seq", "kind", "message"}}
+ *   POST /api/v1/audit/push
+ *       202 {"head": {"seq", "hash"}, "mother_connected"}: the head goes
+ *       to the mother now (workspace/analytics.h), or after the next
+ *       connect; 503 when serve does not report to a mother.
  */
 #include "workspace/audit.h"
 
 #include "common/fs.h"
 #include "common/log.h"
 #include "common/query.h"
+#include "workspace/analytics.h"
 #include "workspace/api.h"
 #include "workspace/auth.h"
 #include "workspace/people.h"
 #include "workspace/store.h"
+#include "workspace/sync.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -179,15 +185,56 @@ static void audit_api_verify(struct api_ctx *api, struct http_exchange *x,
 	}
 }
 
+/* POST /api/v1/audit/push: the head to the mother now. */
+static void audit_api_push(struct api_ctx *api, struct http_exchange *x)
+{
+	char hash[AUDIT_HASH_HEX + 1];
+	int64_t seq;
+	cJSON *o, *head;
+
+	if (!api->analytics) {
+		http_respond_error(x, 503, "unavailable",
+				   "this workspace does not report to a "
+				   "mother now");
+		return;
+	}
+	if (audit_head(api->db, &seq, hash)) {
+		http_respond_error(x, 500, "internal",
+				   "the audit log cannot be read");
+		return;
+	}
+	analytics_runner_push(api->analytics);
+	o = cJSON_CreateObject();
+	head = cJSON_AddObjectToObject(o, "head");
+	if (head) {
+		cJSON_AddNumberToObject(head, "seq", (double)seq);
+		cJSON_AddStringToObject(head, "hash", hash);
+	}
+	cJSON_AddBoolToObject(o, "mother_connected",
+			      api->sync && sync_connected(api->sync));
+	if (!head) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	http_respond_json(x, 202, o);
+}
+
 int audit_route(struct api_ctx *api, struct http_exchange *x,
 		const struct http_request *req)
 {
 	struct people_user me;
 	int verify = !strcmp(req->path, "/api/v1/audit/verify");
+	int push = !strcmp(req->path, "/api/v1/audit/push");
 
-	if (!verify && strcmp(req->path, "/api/v1/audit"))
+	if (!verify && !push && strcmp(req->path, "/api/v1/audit"))
 		return 0;
-	if (strcmp(req->method, "GET")) {
+	if (push && strcmp(req->method, "POST")) {
+		http_add_header(x, "Allow", "POST");
+		http_respond_error(x, 405, "method_not_allowed",
+				   "method not allowed on this path");
+		return 1;
+	}
+	if (!push && strcmp(req->method, "GET")) {
 		http_add_header(x, "Allow", "GET");
 		http_respond_error(x, 405, "method_not_allowed",
 				   "method not allowed on this path");
@@ -195,7 +242,9 @@ int audit_route(struct api_ctx *api, struct http_exchange *x,
 	}
 	if (auth_require(api, x, req, AUTH_ROLE(PEOPLE_ROLE_ADMIN), &me))
 		return 1;
-	if (verify)
+	if (push)
+		audit_api_push(api, x);
+	else if (verify)
 		audit_api_verify(api, x, req);
 	else
 		audit_api_list(api, x, req);

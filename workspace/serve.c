@@ -246,6 +246,7 @@ static void serve_stop(struct serve *s)
 		s->parts_running++;
 		analytics_runner_stop(s->analytics, serve_on_part_stopped, s);
 		s->analytics = NULL;
+		s->api.analytics = NULL;
 	}
 	/* a send in flight is finished and recorded first */
 	if (s->api.mail) {
@@ -357,6 +358,7 @@ static int serve_start(struct serve *s)
 				   s->settings.tenant, s->sync,
 				   &s->analytics))
 		return serve_fail(s, "cannot start the analytics runner");
+	s->api.analytics = s->analytics;
 	serve_signals(s);
 	log_info("msg=\"serving\" tenant=%s listen=%s mother=%s "
 		 "applied_seq=%llu", s->settings.tenant, s->settings.listen,

@@ -307,7 +307,7 @@ lmsTest('audit heads: kept, a rewritten one flagged, a forged one refused',
 	await addUser(ws, LEARNERS[0].email, 'learner', {},
 		      { name: LEARNERS[0].name });
 	/* on demand: SIGUSR1 sends the head now */
-	const want = await lastAuditEntry(ws);
+	let want = await lastAuditEntry(ws);
 	assert.ok(want.seq >= 2, JSON.stringify(want));
 	ws.daemon.child.kill('SIGUSR1');
 	const kept = await waitFor(async () => {
@@ -316,6 +316,27 @@ lmsTest('audit heads: kept, a rewritten one flagged, a forged one refused',
 	}, undefined, { what: 'the audit head at the mother' });
 	assert.equal(kept.hash, want.hash);
 	assert.equal(kept.conflict, false);
+
+	/* on demand by an admin over the API, after more entries */
+	await addUser(ws, LEARNERS[1].email, 'learner', {},
+		      { name: LEARNERS[1].name });
+	const admin = await bearer(ws, 'admin@acme.example');
+	const next = await lastAuditEntry(ws);	/* the token's entry too */
+	assert.ok(next.seq > want.seq);
+	const pushed = await request(ws, 'POST', '/api/v1/audit/push',
+				     { headers: admin });
+	assert.equal(pushed.status, 202, pushed.text);
+	assert.deepEqual(pushed.json.head, next);
+	assert.equal(pushed.json.mother_connected, true);
+	await waitFor(async () => (await auditOf(mother, op)).seq === next.seq,
+		      undefined, { what: 'the pushed head at the mother' });
+	want = next;	/* the head the mother keeps from here on */
+	assertError(await request(ws, 'GET', '/api/v1/audit/push',
+				  { headers: admin }), 405,
+		    'method_not_allowed');
+	assertError(await request(ws, 'POST', '/api/v1/audit/push', {
+		headers: await bearer(ws, LEARNERS[1].email) }), 403,
+		    'forbidden');
 	await ws.stop();
 
 	/* someone with the tenant's key sends an older head: flagged */
