@@ -98,7 +98,8 @@ struct http_server {
 	void *done_arg;
 	time_t date_time;
 	char date[64];
-	uint64_t answered[HTTP_STATUS_MAX - HTTP_STATUS_MIN + 1]; /* by status */
+	/* the answers sent, by status */
+	uint64_t answered[HTTP_STATUS_MAX - HTTP_STATUS_MIN + 1];
 	char slab[HTTP_READ_SLAB]; /* read buffer, used within a callback */
 };
 

@@ -122,9 +122,10 @@ int assign_enroll(sqlite3 *db, int64_t user_id, const char *course_id,
 		  int64_t now, int *created);
 
 /* Answers req when its path is /api/v1/assignments/{id}: PATCH {"due",
- * "recur_months", "recur_on_expiry"} -> 200 the assignment, DELETE -> 204, for admins, and for managers
- * when the assignment's group or user is in their scope
- * (workspace/scope.h); see api_route_fn in workspace/api.h. */
+ * "recur_months", "recur_on_expiry"} -> 200 the assignment, DELETE ->
+ * 204, for admins, and for managers when the assignment's group or user
+ * is in their scope (workspace/scope.h); see api_route_fn in
+ * workspace/api.h. */
 int assign_route(struct api_ctx *api, struct http_exchange *x,
 		 const struct http_request *req);
 

@@ -267,7 +267,8 @@ struct compliance_run_ctx {
  * them); notes when it is not, as a write the pass must leave to a
  * transaction. 0, or STORE_EDB. */
 static int compliance_dry_check(struct compliance_run_ctx *c,
-				const char *sql, const struct compliance_pair *p,
+				const char *sql,
+				const struct compliance_pair *p,
 				const char *t3, const char *t4, int64_t i5)
 {
 	sqlite3_stmt *st = db_prepare(c->db, sql);
@@ -1061,7 +1062,8 @@ static void compliance_runner_done(uv_work_t *w, int status)
 
 	r->running = 0;
 	if (status == 0 && r->rc)
-		log_error("msg=\"compliance run failed\" tenant=%s error=\"%s\"",
+		log_error("msg=\"compliance run failed\" tenant=%s "
+			  "error=\"%s\"",
 			  r->tenant, store_strerror(r->rc));
 	else if (status == 0 && (r->tally.rounds || r->tally.reminders))
 		log_info("msg=\"compliance run\" tenant=%s rounds=%d "

@@ -83,10 +83,9 @@ static cJSON *mail_api_row(sqlite3_stmt *st)
 	else
 		cJSON_AddStringToObject(o, "last_error",
 					db_text(st, MAIL_C_ERROR));
-	cJSON_AddStringToObject(o, "state",
-				mail_state_names[sent ? MAIL_STATE_SENT :
-						 attempts ? MAIL_STATE_RETRYING :
-							    MAIL_STATE_QUEUED]);
+	cJSON_AddStringToObject(o, "state", mail_state_names[
+		sent ? MAIL_STATE_SENT : attempts ? MAIL_STATE_RETRYING :
+						    MAIL_STATE_QUEUED]);
 	return o;
 }
 

@@ -291,9 +291,10 @@ static void test_recurrence(void **state)
 	/* progress starts again: the old completion no longer counts */
 	assert_string_equal(status_at(f->db, "2027-12-12T00:00:00Z"),
 			    "expiring_soon");
-	assert_int_equal(count(f->db, "SELECT count(*) FROM lesson_completions "
-				      "l WHERE completed_at >= " LEARN_ROUND_FROM(
-					      "2", "'hyg'")), 0);
+	assert_int_equal(count(f->db, "SELECT count(*) FROM "
+				      "lesson_completions l WHERE "
+				      "completed_at >= "
+				      LEARN_ROUND_FROM("2", "'hyg'")), 0);
 	assert_int_equal(run_at(f->db, "2027-12-13T00:00:00Z").rounds, 0);
 	/* not done by then: overdue, and the old certificate expired */
 	assert_string_equal(status_at(f->db, "2028-01-11T00:00:00Z"),
