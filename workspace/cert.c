@@ -915,6 +915,7 @@ static int cert_job_fill(struct api_ctx *api, struct cert_job *j,
 		.issued = sqlite3_column_int64(st, CERT_C_ISSUED),
 		.expires = sqlite3_column_int64(st, CERT_C_EXPIRES),
 		.verify_url = j->url, .language = j->language,
+		.revoked = sqlite3_column_int64(st, CERT_C_REVOKED),
 	};
 	if ((rc = certtpl_load(api->db, j->language, &j->tpl)))
 		return rc == CERTTPL_ENOMEM ? STORE_ENOMEM : STORE_EDB;

@@ -38,17 +38,19 @@
  * templates (certpdf_default_text()). */
 struct certpdf_words {
 	const char *issued, *valid_until, *no_expiry, *number, *revision,
-		*verify;
+		*verify, *revoked;
 };
 
 static const struct certpdf_words certpdf_de = {
 	"Ausgestellt am", "gültig bis", "ohne Ablaufdatum",
 	"Zertifikat-Nr.", "Kursversion", "Echtheit prüfen:",
+	"WIDERRUFEN am",
 };
 
 static const struct certpdf_words certpdf_en = {
 	"Issued on", "valid until", "does not expire",
 	"Certificate no.", "Course revision", "Verify at:",
+	"REVOKED on",
 };
 
 static const char certpdf_body_de[] =
@@ -524,6 +526,31 @@ static int certpdf_foot(cairo_t *cr, PangoContext *pc,
 }
 
 /* The page on cr, with text laid out in pc. */
+/* Across a revoked certificate, a red band: "REVOKED on DATE" (level,
+ * so that the words can be read out of the PDF as well as seen). */
+static void certpdf_revoked(cairo_t *cr, PangoContext *pc,
+			    const struct certpdf_input *in,
+			    const struct certpdf_words *t)
+{
+	char day[32], text[96];
+	double y = CERTPDF_H / 2 - 36;
+
+	certpdf_date(in->revoked, in->language, day, sizeof(day));
+	snprintf(text, sizeof(text), "%s %s", t->revoked, day);
+	cairo_save(cr);
+	cairo_rectangle(cr, CERTPDF_MARGIN, y, CERTPDF_W - 2 * CERTPDF_MARGIN,
+			72);
+	cairo_set_source_rgba(cr, 1, 1, 1, 0.85);
+	cairo_fill_preserve(cr);
+	cairo_set_source_rgb(cr, 0.75, 0.08, 0.08);
+	cairo_set_line_width(cr, 4);
+	cairo_stroke(cr);
+	certpdf_text(cr, pc, text, CERTPDF_FONT " Bold 26", CERTPDF_MARGIN,
+		     y + 18, CERTPDF_W - 2 * CERTPDF_MARGIN,
+		     PANGO_ALIGN_CENTER);
+	cairo_restore(cr);
+}
+
 static int certpdf_page(cairo_t *cr, PangoContext *pc,
 			const struct certpdf_input *in)
 {
@@ -546,6 +573,8 @@ static int certpdf_page(cairo_t *cr, PangoContext *pc,
 	certpdf_body(cr, pc, in, t, &v, rgb);
 	certpdf_signature(cr, pc, in, &v);
 	rc = certpdf_foot(cr, pc, in, t);
+	if (in->revoked)
+		certpdf_revoked(cr, pc, in, t);
 	certpdf_values_release(&v);
 	return rc;
 }

@@ -46,6 +46,9 @@ struct certpdf_input {
 	const char *signer;	   /* a template; NULL or "": no line */
 	const uint8_t *signature;  /* a PNG drawn above the signer, or NULL */
 	size_t signature_len;
+	int64_t revoked;	   /* unix seconds; 0: not revoked. A revoked
+				    * certificate is stamped so across the
+				    * page, with the date */
 };
 
 /* The placeholders the certificate's texts may hold. */

@@ -189,6 +189,7 @@ lmsTest('cert: issued on completion, PDF, verify, revoke, expiry',
 			    cert.revision.slice(0, 12), 'Klinik Süd',
 			    'Zertifikat'])
 		assert.ok(text.includes(want), `${want} in ${text}`);
+	assert.ok(!text.includes('WIDERRUFEN'), text);
 	const out = path.join(os.tmpdir(),
 			      `lms-cert-${process.pid}-${Date.now()}`);
 	const ppm = spawnSync('pdftoppm', ['-png', '-r', '50', '-singlefile',
@@ -257,6 +258,19 @@ lmsTest('cert: issued on completion, PDF, verify, revoke, expiry',
 	page = await verify(ws, codeOf(cert));
 	assert.match(page.text, /data-status="revoked"/);
 	assert.match(page.text, /widerrufen/);
+	/* its PDF says so across the page, with the day */
+	const stamped = await request(ws, 'GET',
+				      `/api/v1/certificates/${cert.id}/pdf`,
+				      { headers: pia });
+	assert.equal(stamped.status, 200, stamped.text);
+	fs.writeFileSync(file, stamped.bytes);
+	/* -raw: in the order drawn, the band last */
+	const stampedText = spawnSync('pdftotext', ['-raw', file, '-'],
+				      { encoding: 'utf8' }).stdout
+		.replace(/\s+/g, ' ');
+	assert.ok(stampedText.includes('WIDERRUFEN am 31.01.2027'),
+		  stampedText);
+	assert.ok(stampedText.includes(cert.number), stampedText);
 	/* a revoked certificate is not replaced without a new completion */
 	const after = await certificates(ws, pia);
 	assert.deepEqual(after.map((c) => [c.id, c.status]),
