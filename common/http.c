@@ -114,6 +114,7 @@ struct http_conn {
 	struct buf in;		 /* received input */
 	size_t in_pos;		 /* bytes of in already parsed */
 	struct http_exchange *x; /* being received or handled */
+	struct http_stream *stream; /* x's answer, while it streams */
 	size_t head_bytes;	 /* header bytes of the request */
 	int fail_status;	 /* set by a parser callback that refuses */
 	unsigned writes;	 /* write requests in flight */
@@ -162,6 +163,7 @@ struct http_reply {
 	bool head_only;
 	bool keep_alive;
 	bool http10;
+	bool streamed; /* no Content-Length: chunked, or until close */
 };
 
 static void conn_process(struct http_conn *c);
@@ -577,6 +579,8 @@ static const http_parser_settings http_settings = {
 /* Writing */
 
 static void conn_finish(struct http_conn *c);
+static void stream_on_progress(struct http_stream *st);
+static void stream_detach(struct http_stream *st);
 
 static void conn_on_write(uv_write_t *req, int status)
 {
@@ -598,6 +602,8 @@ static void conn_on_write(uv_write_t *req, int status)
 		return;
 	}
 	conn_process(c); /* output may have drained below the backlog */
+	if (c->stream && !c->closing)
+		stream_on_progress(c->stream);
 }
 
 /* Queues out (taking its memory) for writing. */
@@ -649,7 +655,9 @@ static int http_reply_format(struct http_server *s, const struct http_reply *r,
 			r->status, http_reason(r->status), http_date(s));
 	if (r->content_type)
 		rc |= buf_printf(out, "Content-Type: %s\r\n", r->content_type);
-	if (!bodyless)
+	if (r->streamed && !r->http10)
+		rc |= buf_append_str(out, "Transfer-Encoding: chunked\r\n");
+	else if (!bodyless && !r->streamed)
 		rc |= buf_printf(out, "Content-Length: %zu\r\n", r->len);
 	if (!r->keep_alive)
 		rc |= buf_append_str(out, "Connection: close\r\n");
@@ -726,6 +734,9 @@ static void conn_close(struct http_conn *c)
 	c->closing = true;
 	conn_unlink(c);
 
+	if (c->stream)
+		stream_detach(c->stream);
+	c->stream = NULL;
 	if (c->x && c->handling)
 		c->x->conn = NULL;
 	else if (c->x)
@@ -1181,6 +1192,280 @@ void http_respond_error(struct http_exchange *x, int status,
 
 	http_respond(x, status, body ? "application/json" : NULL, body, len);
 	cJSON_free(body);
+}
+
+/* Streamed answers
+ *
+ * The producer (a worker thread) and the loop share a stream under its
+ * lock: the producer fills its own buffer "local" up to a chunk, then
+ * moves it to "pending" and wakes the loop (uv_async_send); the loop
+ * takes pending, writes it as one chunk and notes how much the socket
+ * has not taken yet ("queued"). The producer waits while pending and
+ * queued together pass HTTP_STREAM_QUEUE. Only the loop touches the
+ * connection and the exchange; a connection that closes detaches the
+ * stream and cancels it, so the producer's next write returns at once.
+ * The stream is freed on the loop once the producer has ended it. */
+
+struct http_stream {
+	uv_async_t async;
+	uv_mutex_t lock;
+	uv_cond_t room;
+	/* the loop's */
+	struct http_conn *conn; /* NULL once the connection is gone */
+	struct http_exchange *x;
+	size_t sent;		/* body bytes handed to the socket */
+	int status;
+	bool chunked;
+	bool done;		/* the end was handled */
+	/* the producer's */
+	struct buf local;
+	/* under lock */
+	struct buf pending;
+	size_t queued;
+	bool ended;
+	bool failed;
+	bool cancelled;
+};
+
+static void stream_on_close(uv_handle_t *h)
+{
+	struct http_stream *st = h->data;
+
+	uv_mutex_destroy(&st->lock);
+	uv_cond_destroy(&st->room);
+	buf_release(&st->local);
+	buf_release(&st->pending);
+	free(st);
+}
+
+/* Loop: the socket took some bytes; wakes a producer waiting for room
+ * and keeps a stalled client within the idle timeout. */
+static void stream_on_progress(struct http_stream *st)
+{
+	struct http_conn *c = st->conn;
+	size_t q = uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
+
+	uv_mutex_lock(&st->lock);
+	st->queued = q;
+	if (st->pending.len + q < HTTP_STREAM_QUEUE)
+		uv_cond_broadcast(&st->room);
+	uv_mutex_unlock(&st->lock);
+
+	conn_set_timer(c, HTTP_TIMER_OFF); /* restarts it on progress */
+	if (q)
+		conn_set_timer(c, HTTP_TIMER_IDLE);
+}
+
+/* Loop: the connection is closing; the producer must stop. */
+static void stream_detach(struct http_stream *st)
+{
+	st->conn = NULL;
+	uv_mutex_lock(&st->lock);
+	st->cancelled = true;
+	uv_cond_broadcast(&st->room);
+	uv_mutex_unlock(&st->lock);
+}
+
+/* Loop: writes data as the next part of the body. */
+static int stream_send(struct http_stream *st, struct buf *data)
+{
+	struct buf out = { 0 };
+	int rc = 0;
+
+	if (st->chunked) {
+		rc = buf_reserve(&out, data->len + 32) ||
+		     buf_printf(&out, "%zx\r\n", data->len) ||
+		     buf_append(&out, data->data, data->len) ||
+		     buf_append_str(&out, "\r\n");
+		if (!rc)
+			rc = conn_write(st->conn, &out);
+		buf_release(&out);
+	} else {
+		rc = conn_write(st->conn, data);
+	}
+	st->sent += data->len;
+	return rc ? -ENOMEM : 0;
+}
+
+/* Loop: the producer ended; the answer is completed (or cut off) and
+ * the connection goes on with its next request. */
+static void stream_finish(struct http_stream *st, bool failed)
+{
+	struct http_conn *c = st->conn;
+	struct http_exchange *x = st->x;
+	uint64_t id = x->req.id;
+	bool keep_alive = x->keep_alive;
+
+	st->done = true;
+	if (c && !failed && st->chunked && !x->head_only &&
+	    conn_write_copy(c, "0\r\n\r\n"))
+		failed = true;
+	if (c) {
+		exchange_log(x, st->status, st->sent,
+			     uv_now(c->srv->loop));
+		c->stream = NULL;
+		c->x = NULL;
+		c->handling = false;
+	}
+	exchange_free(x);
+	st->x = NULL;
+	st->conn = NULL;
+	if (c && failed) {
+		log_warn("msg=\"streamed answer cut off\" req=%" PRIu64, id);
+		conn_close(c);
+	} else if (c && (!st->chunked || !keep_alive)) {
+		conn_drain(c, HTTP_AFTER_LINGER); /* HTTP/1.0: ends at close */
+	} else if (c) {
+		conn_set_timer(c, HTTP_TIMER_OFF);
+		conn_process(c);
+	}
+	uv_close((uv_handle_t *)&st->async, stream_on_close);
+}
+
+/* Loop: the producer wrote or ended. */
+static void stream_on_async(uv_async_t *a)
+{
+	struct http_stream *st = a->data;
+	struct buf data = { 0 };
+	bool ended, failed;
+	int rc = 0;
+
+	if (st->done)
+		return;
+	uv_mutex_lock(&st->lock);
+	data = st->pending;
+	st->pending = (struct buf){ 0 };
+	ended = st->ended;
+	failed = st->failed;
+	uv_mutex_unlock(&st->lock);
+
+	if (st->conn && data.len && !st->x->head_only)
+		rc = stream_send(st, &data);
+	buf_release(&data);
+	if (rc) {
+		log_warn("msg=\"cannot send answer\" err=%s", uv_err_name(rc));
+		conn_close(st->conn);
+	} else if (st->conn) {
+		stream_on_progress(st);
+	}
+	if (ended)
+		stream_finish(st, failed);
+}
+
+int http_stream_start(struct http_exchange *x, int status,
+		      const char *content_type, struct http_stream **out)
+{
+	struct http_conn *c = x->conn;
+	struct http_stream *st;
+	struct http_reply r;
+	int rc;
+
+	*out = NULL;
+	if (!c) {
+		exchange_free(x);
+		return -ECANCELED;
+	}
+	st = calloc(1, sizeof(*st));
+	if (!st || uv_mutex_init(&st->lock)) {
+		free(st);
+		http_respond_error(x, 500, "internal", "out of memory");
+		return -ENOMEM;
+	}
+	if (uv_cond_init(&st->room) ||
+	    uv_async_init(c->srv->loop, &st->async, stream_on_async)) {
+		uv_mutex_destroy(&st->lock);
+		free(st);
+		http_respond_error(x, 500, "internal", "out of resources");
+		return -ENOMEM;
+	}
+	st->async.data = st;
+	st->conn = c;
+	st->x = x;
+	st->status = status;
+	st->chunked = !x->http10;
+	if (x->http10)
+		x->keep_alive = false;
+	if (content_type && !http_is_field_value(content_type))
+		content_type = NULL;
+
+	r = (struct http_reply){ .status = status,
+				 .content_type = content_type,
+				 .extra = &x->extra,
+				 .head_only = x->head_only,
+				 .keep_alive = x->keep_alive,
+				 .http10 = x->http10,
+				 .streamed = true };
+	c->stream = st;
+	rc = conn_send(c, &r);
+	if (rc) {
+		log_warn("msg=\"cannot send answer\" err=%s", uv_err_name(rc));
+		conn_close(c); /* detaches and cancels st */
+		stream_finish(st, true);
+		return rc;
+	}
+	*out = st;
+	return 0;
+}
+
+static void stream_swap(struct buf *a, struct buf *b)
+{
+	struct buf t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/* Producer: moves local to pending, waiting for room; 0 or -ECANCELED. */
+static int stream_flush(struct http_stream *st)
+{
+	int rc = 0;
+
+	if (!st->local.len)
+		return 0;
+	uv_mutex_lock(&st->lock);
+	while (!st->cancelled &&
+	       st->pending.len + st->queued >= HTTP_STREAM_QUEUE)
+		uv_cond_wait(&st->room, &st->lock);
+	if (st->cancelled)
+		rc = -ECANCELED;
+	else if (!st->pending.len)
+		stream_swap(&st->pending, &st->local);
+	else if (buf_append(&st->pending, st->local.data, st->local.len))
+		rc = -ENOMEM;
+	uv_mutex_unlock(&st->lock);
+
+	buf_reset(&st->local);
+	if (!rc)
+		uv_async_send(&st->async);
+	return rc;
+}
+
+int http_stream_write(struct http_stream *st, const void *data, size_t len)
+{
+	bool cancelled;
+
+	uv_mutex_lock(&st->lock);
+	cancelled = st->cancelled;
+	uv_mutex_unlock(&st->lock);
+	if (cancelled)
+		return -ECANCELED;
+	if (buf_append(&st->local, data, len))
+		return -ENOMEM;
+	return st->local.len >= HTTP_STREAM_CHUNK ? stream_flush(st) : 0;
+}
+
+void http_stream_end(struct http_stream *st, int failed)
+{
+	if (!failed && stream_flush(st) == -ENOMEM)
+		failed = 1;
+	buf_release(&st->local);
+	/* sent under the lock: the loop cannot see the end, and free st,
+	 * before this thread is done with it */
+	uv_mutex_lock(&st->lock);
+	st->ended = true;
+	st->failed = failed != 0;
+	uv_async_send(&st->async);
+	uv_mutex_unlock(&st->lock);
 }
 
 static int http_parse_port(const char *s, int *port)

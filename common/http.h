@@ -8,6 +8,8 @@
  * unless the client asks otherwise; pipelined requests are answered in
  * order. Limits: header bytes, body bytes, idle and request timeouts.
  * Violations get 400, 413, 431 or 408 and the connection is closed.
+ * Instead of http_respond(), a handler may stream a large answer from
+ * another thread (http_stream_start() below).
  */
 #ifndef LMS_HTTP_H
 #define LMS_HTTP_H
@@ -89,6 +91,50 @@ void http_respond_json(struct http_exchange *x, int status,
 /* Sends {"error": {"code": code, "message": message}} with status. */
 void http_respond_error(struct http_exchange *x, int status,
 			const char *code, const char *message);
+
+/* ---- streamed answers ----
+ *
+ * An answer too large to build in memory, made by a producer on
+ * another thread (of the thread pool, or one of its own). On the loop,
+ * http_stream_start() sends the status line and headers (those of
+ * http_add_header() too) with "Transfer-Encoding: chunked" (HTTP/1.1;
+ * an HTTP/1.0 answer ends when the connection closes) and takes over
+ * x. Then, from any one thread at a time (the
+ * producer's), http_stream_write() any number of times and
+ * http_stream_end() exactly once; s must not be used afterwards.
+ *
+ * Writes are buffered (HTTP_STREAM_CHUNK bytes to a chunk) and handed
+ * to the loop, which writes them to the socket; a producer that is
+ * HTTP_STREAM_QUEUE bytes ahead of the socket waits in
+ * http_stream_write() until the client has read some (back-pressure:
+ * a slow reader never makes the server hold the whole answer). While
+ * the answer streams the connection's request and idle timeouts do not
+ * apply, but a client that reads nothing for the idle timeout is
+ * disconnected. When the connection goes away (the client left, the
+ * server stops) http_stream_write() returns -ECANCELED at once, and the
+ * producer should stop and call http_stream_end(). An answer to HEAD
+ * sends the headers alone and drops what is written. */
+#define HTTP_STREAM_CHUNK (16 * 1024)
+#define HTTP_STREAM_QUEUE (256 * 1024)
+
+struct http_stream;
+
+/* Sends the head of the answer and returns the stream in *out: 0; or a
+ * negative code when the connection is gone or cannot be written (x is
+ * freed then and must not be used either way). Loop thread only. */
+int http_stream_start(struct http_exchange *x, int status,
+		      const char *content_type, struct http_stream **out);
+
+/* Appends len bytes of data to the answer: 0, -ECANCELED when the
+ * client is gone (nothing more will be sent), or -ENOMEM. May block
+ * while the client lags behind; never call it on the loop thread. */
+int http_stream_write(struct http_stream *s, const void *data, size_t len);
+
+/* Ends the answer and frees s once the loop has sent the rest. With
+ * failed non-zero the answer is cut off instead: the connection closes
+ * without the last chunk, so the client sees an incomplete answer
+ * rather than a short one that looks whole. Any thread. */
+void http_stream_end(struct http_stream *s, int failed);
 
 /* Splits "host:port" or "[v6]:port" into a sockaddr. */
 int http_parse_addr(const char *addr, struct sockaddr_storage *out);

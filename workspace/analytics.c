@@ -4,8 +4,9 @@
  * with the audit chain's head, to the sync client.
  *
  * Everything in the report is a count keyed by course id or month; the
- * queries group before anything leaves SQLite or compliance_list_json()
- * (whose rows name people) is reduced to counts here and freed.
+ * queries group before anything leaves SQLite, and the pairs of
+ * compliance_each() (which name people) are reduced to counts as they
+ * pass.
  */
 #include "workspace/analytics.h"
 
@@ -70,40 +71,35 @@ static void analytics_add(cJSON *course, enum analytics_field f, double n)
 		cJSON_SetNumberValue(v, v->valuedouble + n);
 }
 
-/* Counts the compliance status of every learner's course. */
+/* Counts one learner's course by its status (compliance_each()). */
+static int analytics_status(void *arg, const struct compliance_item *it)
+{
+	cJSON *c = cJSON_GetObjectItemCaseSensitive(arg, it->pair.course);
+
+	if (!c)
+		return 0; /* the tenant's own course */
+	analytics_add(c, AN_ASSIGNED, 1);
+	if (it->status == COMPLIANCE_NOT_STARTED)
+		analytics_add(c, AN_NOT_STARTED, 1);
+	else if (it->status == COMPLIANCE_IN_PROGRESS)
+		analytics_add(c, AN_IN_PROGRESS, 1);
+	else if (it->status == COMPLIANCE_COMPLETED ||
+		 it->status == COMPLIANCE_EXPIRING_SOON)
+		analytics_add(c, AN_COMPLETED, 1);
+	else if (it->status == COMPLIANCE_OVERDUE)
+		analytics_add(c, AN_OVERDUE, 1);
+	else if (it->status == COMPLIANCE_EXPIRED)
+		analytics_add(c, AN_EXPIRED, 1);
+	return 0;
+}
+
+/* Counts the compliance status of every learner's course, in one pass
+ * that keeps nothing per learner. */
 static int analytics_statuses(sqlite3 *db, int64_t now, cJSON *by_id)
 {
-	struct compliance_filter f = { .status = -1 };
-	cJSON *rows = NULL, *row;
-	int rc = compliance_list_json(db, &f, now, &rows);
+	struct compliance_scope all = { 0 };
 
-	cJSON_ArrayForEach(row, rows) {
-		const char *course = cJSON_GetStringValue(
-			cJSON_GetObjectItemCaseSensitive(row, "course"));
-		const char *s = cJSON_GetStringValue(
-			cJSON_GetObjectItemCaseSensitive(row, "status"));
-		cJSON *c = course ? cJSON_GetObjectItemCaseSensitive(by_id,
-								     course) :
-				    NULL;
-		int status = s ? compliance_status_parse(s) : -1;
-
-		if (!c || status < 0)
-			continue;
-		analytics_add(c, AN_ASSIGNED, 1);
-		if (status == COMPLIANCE_NOT_STARTED)
-			analytics_add(c, AN_NOT_STARTED, 1);
-		else if (status == COMPLIANCE_IN_PROGRESS)
-			analytics_add(c, AN_IN_PROGRESS, 1);
-		else if (status == COMPLIANCE_COMPLETED ||
-			 status == COMPLIANCE_EXPIRING_SOON)
-			analytics_add(c, AN_COMPLETED, 1);
-		else if (status == COMPLIANCE_OVERDUE)
-			analytics_add(c, AN_OVERDUE, 1);
-		else if (status == COMPLIANCE_EXPIRED)
-			analytics_add(c, AN_EXPIRED, 1);
-	}
-	cJSON_Delete(rows);
-	return rc;
+	return compliance_each(db, &all, now, analytics_status, by_id);
 }
 
 /* Learners holding a valid certificate of each course, and those whose

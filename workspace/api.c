@@ -22,6 +22,7 @@
 #include "workspace/mail.h"
 #include "workspace/media.h"
 #include "workspace/people.h"
+#include "workspace/report.h"
 #include "workspace/settings.h"
 #include "workspace/stats.h"
 #include "workspace/scope.h"
@@ -487,7 +488,7 @@ static const api_route_fn api_subtrees[] = {
 	catalog_route, media_route,   learn_route,  brand_route,
 	settings_route, cert_route,   compliance_route, template_route,
 	certtpl_route, mail_route,   audit_route, stats_route,
-	web_route,
+	report_route, web_route,
 };
 
 #define API_NSUBTREES (sizeof(api_subtrees) / sizeof(api_subtrees[0]))

@@ -11,8 +11,6 @@
  * mail are stored together or not at all, a writer of the academy waits
  * for one chunk at most, and a second run at the same time decides
  * nothing twice (the rounds and reminders are unique by their keys).
- * A chunk is read first without a lock; only one that has something to
- * store is done again in a transaction.
  */
 #include "workspace/compliance.h"
 
@@ -102,11 +100,18 @@ enum compliance_status compliance_status_of(const struct compliance_facts *f,
 					    int64_t now)
 {
 	char today[COMPLIANCE_DATE_LEN + 1];
+
+	compliance_date(now, 0, today);
+	return compliance_status_on(f, now, today);
+}
+
+enum compliance_status compliance_status_on(const struct compliance_facts *f,
+					    int64_t now, const char *today)
+{
 	enum compliance_status v;
 
 	if (f->has_cert && f->current)
 		return compliance_validity(f->expires, now);
-	compliance_date(now, 0, today);
 	if (f->due[0] && strcmp(today, f->due) > 0)
 		return COMPLIANCE_OVERDUE;
 	/* a round not done yet while the last certificate still counts */
@@ -177,27 +182,6 @@ static const char compliance_sql_facts[] =
 	"fresh FROM c), EXISTS (SELECT 1 FROM lesson_completions l WHERE "
 	"l.user_id = ?1 AND l.course_id = ?2 AND l.completed_at >= (SELECT "
 	"t FROM f))";
-
-/* A learner's course as one run or one list sees it. */
-struct compliance_pair {
-	int64_t user_id;
-	const char *course;
-	const char *assigned_due; /* the earliest due date of assignments */
-	int recur_months;
-	int on_expiry;
-
-	/* read by compliance_facts_load() */
-	struct compliance_facts facts;
-	int64_t round_id;     /* 0: the first round, the assignment's */
-	char reason[8];	      /* "recur", "retrain", or "" */
-	int64_t opened_at;
-	int64_t progress_from;
-	char retrain_rev[41]; /* the last revision that retrained, or "" */
-	int64_t cert_id;
-	char number[CERT_NUMBER_MAX + 1];
-	int64_t issued;
-	int fresh; /* the certificate was issued after the last retraining */
-};
 
 static void compliance_copy(char *out, size_t cap, sqlite3_stmt *st, int col)
 {
@@ -1015,6 +999,671 @@ int compliance_list_json(sqlite3 *db, const struct compliance_filter *f,
 	else
 		*out = list;
 	return rc;
+}
+
+/* ---- every pair at once (compliance_each) ----
+ *
+ * The tables are read once each, ordered by user: the users, their
+ * direct assignments and memberships, the rounds, the certificates not
+ * revoked and each pair's latest completion; the courses, their
+ * versions and the group assignments are held in memory. For each user
+ * the rows of every cursor that belong to them are folded into one
+ * slot per course, which then holds exactly what compliance_sql_facts
+ * reads for the pair. */
+
+/* A course as the scan holds it. */
+struct scan_course {
+	char *id;
+	char *title;
+	int64_t retrain_seq; /* the last version that retrained, 0 none */
+	char retrain_rev[41];
+};
+
+/* A revision of a course and its number there. */
+struct scan_version {
+	int course;
+	char revision[41];
+	int64_t seq;
+};
+
+/* An assignment to a group. */
+struct scan_assignment {
+	int64_t group_id;
+	int course;
+	char due[COMPLIANCE_DATE_LEN + 1];
+	int recur_months; /* 0: none */
+	int on_expiry;
+};
+
+/* What one user's rows say of one course. */
+struct scan_slot {
+	int assigned;
+	char due[COMPLIANCE_DATE_LEN + 1];
+	int recur_months;
+	int on_expiry;
+	int64_t round_id, round_opened;
+	char round_reason[8];
+	char round_due[COMPLIANCE_DATE_LEN + 1];
+	int64_t progress_from;
+	int64_t cert_id, cert_issued, cert_expires, cert_seq;
+	char cert_number[CERT_NUMBER_MAX + 1];
+	int64_t last_done; /* the latest completion, -1 none */
+};
+
+/* A statement read row by row, in step with the users. */
+struct scan_cursor {
+	sqlite3_stmt *st;
+	int row; /* SQLITE_ROW while there is one */
+};
+
+struct scan {
+	sqlite3 *db;
+	const struct compliance_scope *scope;
+	int64_t now;
+	char today[COMPLIANCE_DATE_LEN + 1];
+	struct scan_course *courses;
+	int ncourses;
+	int only; /* the course of scope->course, -1 all, -2 none held */
+	struct scan_version *versions;
+	size_t nversions;
+	struct scan_assignment *assignments;
+	size_t nassignments;
+	struct scan_slot *slots;
+	int64_t *groups;
+	size_t ngroups, capgroups;
+	struct scan_cursor users, direct, members, rounds, certs, done;
+};
+
+static int scan_course_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct scan_course *)elem)->id);
+}
+
+/* The index of course id, or -1. */
+static int scan_course_find(const struct scan *s, const char *id)
+{
+	const struct scan_course *c =
+		bsearch(id, s->courses, (size_t)s->ncourses,
+			sizeof(*s->courses), scan_course_cmp);
+
+	return c ? (int)(c - s->courses) : -1;
+}
+
+static int scan_version_cmp(const void *a, const void *b)
+{
+	const struct scan_version *x = a, *y = b;
+
+	if (x->course != y->course)
+		return x->course < y->course ? -1 : 1;
+	return strcmp(x->revision, y->revision);
+}
+
+/* The number of revision in course, 0 when not held (as coalesce). */
+static int64_t scan_version_seq(const struct scan *s, int course,
+				const char *revision)
+{
+	struct scan_version key = { .course = course };
+	const struct scan_version *v;
+
+	snprintf(key.revision, sizeof(key.revision), "%s", revision);
+	v = bsearch(&key, s->versions, s->nversions, sizeof(key),
+		    scan_version_cmp);
+	return v ? v->seq : 0;
+}
+
+static int scan_assignment_cmp(const void *key, const void *elem)
+{
+	int64_t g = *(const int64_t *)key;
+	int64_t h = ((const struct scan_assignment *)elem)->group_id;
+
+	return g < h ? -1 : g > h;
+}
+
+/* Loads the courses (by id, as the pairs' ORDER BY sorts them) with
+ * their last retraining version. */
+static int scan_load_courses(struct scan *s)
+{
+	sqlite3_stmt *st = db_prepare(
+		s->db, "SELECT c.id, c.title, coalesce(k.seq, 0), "
+		       "coalesce(k.revision, '') FROM courses c LEFT JOIN "
+		       "course_versions k ON k.course_id = c.id AND k.seq = "
+		       "(SELECT max(seq) FROM course_versions WHERE "
+		       "course_id = c.id AND retrain = 1 AND seq > 1) ORDER "
+		       "BY c.id");
+	int n = 0, cap = 0, step, rc = st ? 0 : STORE_EDB;
+	struct scan_course *c, *more;
+
+	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			more = realloc(s->courses, (size_t)cap * sizeof(*c));
+			if (!more) {
+				rc = STORE_ENOMEM;
+				break;
+			}
+			s->courses = more;
+		}
+		c = &s->courses[n];
+		c->id = strdup(db_text(st, 0));
+		c->title = strdup(db_text(st, 1));
+		c->retrain_seq = sqlite3_column_int64(st, 2);
+		compliance_copy(c->retrain_rev, sizeof(c->retrain_rev), st, 3);
+		s->ncourses = ++n;
+		if (!c->id || !c->title)
+			rc = STORE_ENOMEM;
+	}
+	if (!rc && step != SQLITE_DONE)
+		rc = compliance_fail(s->db, "scan courses");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int scan_load_versions(struct scan *s)
+{
+	sqlite3_stmt *st = db_prepare(s->db, "SELECT course_id, revision, "
+					     "seq FROM course_versions");
+	size_t cap = 0;
+	int step = SQLITE_DONE, rc = st ? 0 : STORE_EDB, course;
+	struct scan_version *more;
+
+	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((course = scan_course_find(s, db_text(st, 0))) < 0)
+			continue;
+		if (s->nversions == cap) {
+			cap = cap ? cap * 2 : 64;
+			more = realloc(s->versions, cap * sizeof(*more));
+			if (!more) {
+				rc = STORE_ENOMEM;
+				break;
+			}
+			s->versions = more;
+		}
+		more = &s->versions[s->nversions++];
+		more->course = course;
+		compliance_copy(more->revision, sizeof(more->revision), st, 1);
+		more->seq = sqlite3_column_int64(st, 2);
+	}
+	if (!rc && step != SQLITE_DONE)
+		rc = compliance_fail(s->db, "scan versions");
+	sqlite3_finalize(st);
+	if (!rc && s->nversions)
+		qsort(s->versions, s->nversions, sizeof(*s->versions),
+		      scan_version_cmp);
+	return rc;
+}
+
+static int scan_load_assignments(struct scan *s)
+{
+	sqlite3_stmt *st = db_prepare(
+		s->db, "SELECT group_id, course_id, due, "
+		       "coalesce(recur_months, 0), recur_on_expiry FROM "
+		       "assignments WHERE group_id IS NOT NULL ORDER BY "
+		       "group_id");
+	size_t cap = 0;
+	int step = SQLITE_DONE, rc = st ? 0 : STORE_EDB, course;
+	struct scan_assignment *a;
+
+	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((course = scan_course_find(s, db_text(st, 1))) < 0)
+			continue;
+		if (s->nassignments == cap) {
+			cap = cap ? cap * 2 : 64;
+			a = realloc(s->assignments, cap * sizeof(*a));
+			if (!a) {
+				rc = STORE_ENOMEM;
+				break;
+			}
+			s->assignments = a;
+		}
+		a = &s->assignments[s->nassignments++];
+		a->group_id = sqlite3_column_int64(st, 0);
+		a->course = course;
+		compliance_copy(a->due, sizeof(a->due), st, 2);
+		a->recur_months = sqlite3_column_int(st, 3);
+		a->on_expiry = sqlite3_column_int(st, 4);
+	}
+	if (!rc && step != SQLITE_DONE)
+		rc = compliance_fail(s->db, "scan assignments");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The statements of the cursors, each over users ?1 < id <= ?2. */
+static const char *const scan_sql[] = {
+	"SELECT id, name, email FROM users WHERE id > ?1 AND id <= ?2 "
+	"ORDER BY id",
+	"SELECT user_id, course_id, due, coalesce(recur_months, 0), "
+	"recur_on_expiry FROM assignments WHERE user_id > ?1 AND user_id "
+	"<= ?2 ORDER BY user_id",
+	"SELECT user_id, group_id FROM group_members WHERE user_id > ?1 AND "
+	"user_id <= ?2 ORDER BY user_id, group_id",
+	"SELECT user_id, course_id, id, reason, opened_at, due, "
+	"progress_from FROM training_rounds WHERE user_id > ?1 AND user_id "
+	"<= ?2 ORDER BY user_id",
+	"SELECT user_id, course_id, id, number, issued_at, "
+	"coalesce(expires_at, 0), revision FROM certificates WHERE user_id "
+	"> ?1 AND user_id <= ?2 AND revoked_at IS NULL ORDER BY user_id",
+	"SELECT user_id, course_id, max(completed_at) FROM "
+	"lesson_completions WHERE user_id > ?1 AND user_id <= ?2 GROUP BY "
+	"user_id, course_id ORDER BY user_id, course_id",
+};
+
+static int scan_step(struct scan *s, struct scan_cursor *c)
+{
+	c->row = sqlite3_step(c->st);
+	if (c->row == SQLITE_ROW || c->row == SQLITE_DONE)
+		return 0;
+	return compliance_fail(s->db, "scan");
+}
+
+static struct scan_cursor *scan_cursor(struct scan *s, size_t i)
+{
+	struct scan_cursor *all[] = { &s->users,  &s->direct, &s->members,
+				      &s->rounds, &s->certs,  &s->done };
+
+	return all[i];
+}
+
+static int scan_open_cursors(struct scan *s)
+{
+	const struct compliance_scope *sc = s->scope;
+	int64_t from = sc->user_from, to = sc->user_to;
+	struct scan_cursor *c;
+	int rc = 0;
+
+	if (!from && !to)
+		to = INT64_MAX;
+	for (size_t i = 0; !rc && i < sizeof(scan_sql) / sizeof(*scan_sql);
+	     i++) {
+		c = scan_cursor(s, i);
+		if (!(c->st = db_prepare(s->db, scan_sql[i])))
+			return STORE_EDB;
+		sqlite3_bind_int64(c->st, 1, from);
+		sqlite3_bind_int64(c->st, 2, to);
+		rc = scan_step(s, c);
+	}
+	return rc;
+}
+
+/* Steps c past the rows of users before user. */
+static int scan_skip(struct scan *s, struct scan_cursor *c, int64_t user)
+{
+	int rc = 0;
+
+	while (!rc && c->row == SQLITE_ROW &&
+	       sqlite3_column_int64(c->st, 0) < user)
+		rc = scan_step(s, c);
+	return rc;
+}
+
+/* Whether the cursor stands on a row of user. */
+static int scan_at(const struct scan_cursor *c, int64_t user)
+{
+	return c->row == SQLITE_ROW && sqlite3_column_int64(c->st, 0) == user;
+}
+
+/* Adds an assignment of course to the user's slot: the earliest due
+ * date, the shortest recurrence, any on expiry. */
+static void scan_assign(struct scan *s, int course, const char *due,
+			int recur_months, int on_expiry)
+{
+	struct scan_slot *sl = &s->slots[course];
+
+	if (s->only != -1 && course != s->only)
+		return;
+	if ((!sl->assigned || strcmp(due, sl->due) < 0) &&
+	    strlen(due) < sizeof(sl->due))
+		strcpy(sl->due, due);
+	if (recur_months &&
+	    (!sl->recur_months || recur_months < sl->recur_months))
+		sl->recur_months = recur_months;
+	if (on_expiry)
+		sl->on_expiry = 1;
+	sl->assigned = 1;
+}
+
+static int scan_add_group(struct scan *s, int64_t g)
+{
+	int64_t *more;
+
+	if (s->ngroups == s->capgroups) {
+		s->capgroups = s->capgroups ? s->capgroups * 2 : 16;
+		more = realloc(s->groups, s->capgroups * sizeof(*more));
+		if (!more)
+			return STORE_ENOMEM;
+		s->groups = more;
+	}
+	s->groups[s->ngroups++] = g;
+	return 0;
+}
+
+/* The user's groups into s->groups and their assignments into the
+ * slots. */
+static int scan_user_assignments(struct scan *s, int64_t user)
+{
+	struct scan_cursor *c = &s->members;
+	const struct scan_assignment *a;
+	int rc = scan_skip(s, c, user), course;
+	int64_t g;
+
+	s->ngroups = 0;
+	while (!rc && scan_at(c, user)) {
+		g = sqlite3_column_int64(c->st, 1);
+		rc = scan_add_group(s, g);
+		a = bsearch(&g, s->assignments, s->nassignments, sizeof(*a),
+			    scan_assignment_cmp);
+		while (a && a > s->assignments && a[-1].group_id == g)
+			a--;
+		for (; a && a < s->assignments + s->nassignments &&
+		       a->group_id == g; a++)
+			scan_assign(s, a->course, a->due, a->recur_months,
+				    a->on_expiry);
+		if (!rc)
+			rc = scan_step(s, c);
+	}
+	c = &s->direct;
+	if (!rc)
+		rc = scan_skip(s, c, user);
+	while (!rc && scan_at(c, user)) {
+		if ((course = scan_course_find(s, db_text(c->st, 1))) >= 0)
+			scan_assign(s, course, db_text(c->st, 2),
+				    sqlite3_column_int(c->st, 3),
+				    sqlite3_column_int(c->st, 4));
+		rc = scan_step(s, c);
+	}
+	return rc;
+}
+
+/* The slot of the course of the row of c, when the user has it. */
+static struct scan_slot *scan_slot_of(struct scan *s,
+				      const struct scan_cursor *c)
+{
+	int course = scan_course_find(s, db_text(c->st, 1));
+
+	return course >= 0 && s->slots[course].assigned ? &s->slots[course]
+							: NULL;
+}
+
+/* The latest round (by opening, then id) and the latest progress_from. */
+static void scan_round(struct scan_slot *sl, sqlite3_stmt *st)
+{
+	int64_t id = sqlite3_column_int64(st, 2);
+	int64_t opened = sqlite3_column_int64(st, 4);
+	int64_t from = sqlite3_column_int64(st, 6);
+
+	if (from > sl->progress_from)
+		sl->progress_from = from;
+	if (sl->round_id && (opened < sl->round_opened ||
+			     (opened == sl->round_opened && id < sl->round_id)))
+		return;
+	sl->round_id = id;
+	sl->round_opened = opened;
+	compliance_copy(sl->round_reason, sizeof(sl->round_reason), st, 3);
+	compliance_copy(sl->round_due, sizeof(sl->round_due), st, 5);
+}
+
+/* The latest certificate not revoked (by issue, then id). */
+static void scan_cert(struct scan *s, struct scan_slot *sl, int course,
+		      sqlite3_stmt *st)
+{
+	int64_t id = sqlite3_column_int64(st, 2);
+	int64_t issued = sqlite3_column_int64(st, 4);
+
+	if (sl->cert_id && (issued < sl->cert_issued ||
+			    (issued == sl->cert_issued && id < sl->cert_id)))
+		return;
+	sl->cert_id = id;
+	sl->cert_issued = issued;
+	sl->cert_expires = sqlite3_column_int64(st, 5);
+	compliance_copy(sl->cert_number, sizeof(sl->cert_number), st, 3);
+	sl->cert_seq = scan_version_seq(s, course, db_text(st, 6));
+}
+
+/* Folds the user's rounds, certificates and completions into slots. */
+static int scan_user_facts(struct scan *s, int64_t user)
+{
+	struct scan_cursor *c;
+	struct scan_slot *sl;
+	int rc = 0;
+
+	for (size_t i = 3; !rc && i < 6; i++) {
+		c = scan_cursor(s, i);
+		rc = scan_skip(s, c, user);
+		while (!rc && scan_at(c, user)) {
+			if ((sl = scan_slot_of(s, c)) && i == 3)
+				scan_round(sl, c->st);
+			else if (sl && i == 4)
+				scan_cert(s, sl, (int)(sl - s->slots), c->st);
+			else if (sl)
+				sl->last_done = sqlite3_column_int64(c->st, 2);
+			rc = scan_step(s, c);
+		}
+	}
+	return rc;
+}
+
+/* The pair of course from its slot, as compliance_facts_read() has it. */
+static void scan_pair(const struct scan *s, int course, int64_t user,
+		      const struct scan_slot *sl, struct compliance_pair *p)
+{
+	const struct scan_course *c = &s->courses[course];
+	struct compliance_facts *f = &p->facts;
+
+	/* the arrays are of the same sizes: copied whole */
+	p->user_id = user;
+	p->course = c->id;
+	p->assigned_due = sl->due;
+	p->recur_months = sl->recur_months;
+	p->on_expiry = sl->on_expiry;
+	p->round_id = sl->round_id;
+	memcpy(p->reason, sl->round_reason, sizeof(p->reason));
+	p->opened_at = sl->round_opened;
+	memcpy(f->due, sl->round_id ? sl->round_due : sl->due,
+	       sizeof(f->due));
+	p->progress_from = sl->progress_from;
+	memcpy(p->retrain_rev, c->retrain_rev, sizeof(p->retrain_rev));
+	p->cert_id = sl->cert_id;
+	memcpy(p->number, sl->cert_number, sizeof(p->number));
+	p->issued = sl->cert_issued;
+	f->expires = sl->cert_expires;
+	p->fresh = sl->cert_id && sl->cert_seq >= c->retrain_seq;
+	f->has_cert = sl->cert_id != 0;
+	f->current = f->has_cert && p->fresh && p->issued >= p->progress_from;
+	f->started = sl->last_done >= 0 && sl->last_done >= p->progress_from;
+}
+
+/* Whether the user belongs to the scope's groups. */
+static int scan_in_scope(const struct scan *s, int64_t user)
+{
+	const struct compliance_scope *sc = s->scope;
+
+	if (!sc->groups || user == sc->also_user)
+		return 1;
+	for (size_t i = 0; i < s->ngroups; i++)
+		if (bsearch(&s->groups[i], sc->groups, sc->ngroups,
+			    sizeof(int64_t), compliance_id_cmp))
+			return 1;
+	return 0;
+}
+
+/* Empties a slot for the next user; the texts need only their first
+ * byte cleared (scan_pair() copies them whole). */
+static void scan_slot_clear(struct scan_slot *sl)
+{
+	sl->assigned = 0;
+	sl->due[0] = 0;
+	sl->recur_months = 0;
+	sl->on_expiry = 0;
+	sl->round_id = 0;
+	sl->round_opened = 0;
+	sl->round_reason[0] = 0;
+	sl->round_due[0] = 0;
+	sl->progress_from = 0;
+	sl->cert_id = 0;
+	sl->cert_issued = 0;
+	sl->cert_expires = 0;
+	sl->cert_seq = 0;
+	sl->cert_number[0] = 0;
+	sl->last_done = -1;
+}
+
+/* Hands the pairs of the user of the users cursor to fn. */
+static int scan_user(struct scan *s,
+		     int (*fn)(void *arg, const struct compliance_item *it),
+		     void *arg)
+{
+	sqlite3_stmt *u = s->users.st;
+	int64_t user = sqlite3_column_int64(u, 0);
+	struct compliance_item it = { 0 };
+	int rc;
+
+	for (int i = 0; i < s->ncourses; i++)
+		if (s->slots[i].assigned)
+			scan_slot_clear(&s->slots[i]);
+	if ((rc = scan_user_assignments(s, user)) ||
+	    (rc = scan_user_facts(s, user)) || !scan_in_scope(s, user))
+		return rc;
+	it.name = db_text(u, 1);
+	it.email = db_text(u, 2);
+	it.groups = s->groups;
+	it.ngroups = (int)s->ngroups;
+	for (int i = 0; !rc && i < s->ncourses; i++) {
+		if (!s->slots[i].assigned)
+			continue;
+		scan_pair(s, i, user, &s->slots[i], &it.pair);
+		it.title = s->courses[i].title;
+		it.status = compliance_status_on(&it.pair.facts, s->now,
+						 s->today);
+		rc = fn(arg, &it);
+	}
+	return rc;
+}
+
+static void scan_close(struct scan *s)
+{
+	for (size_t i = 0; i < sizeof(scan_sql) / sizeof(*scan_sql); i++)
+		sqlite3_finalize(scan_cursor(s, i)->st);
+	for (int i = 0; i < s->ncourses; i++) {
+		free(s->courses[i].id);
+		free(s->courses[i].title);
+	}
+	free(s->courses);
+	free(s->versions);
+	free(s->assignments);
+	free(s->slots);
+	free(s->groups);
+}
+
+static int scan_open(struct scan *s)
+{
+	int rc = scan_load_courses(s);
+
+	if (!rc)
+		rc = scan_load_versions(s);
+	if (!rc)
+		rc = scan_load_assignments(s);
+	if (rc)
+		return rc;
+	s->only = -1;
+	if (s->scope->course &&
+	    (s->only = scan_course_find(s, s->scope->course)) < 0)
+		s->only = -2;
+	s->slots = calloc((size_t)s->ncourses + 1, sizeof(*s->slots));
+	if (!s->slots)
+		return STORE_ENOMEM;
+	for (int i = 0; i < s->ncourses; i++)
+		scan_slot_clear(&s->slots[i]);
+	return scan_open_cursors(s);
+}
+
+int compliance_each(sqlite3 *db, const struct compliance_scope *scope,
+		    int64_t now,
+		    int (*fn)(void *arg, const struct compliance_item *it),
+		    void *arg)
+{
+	struct scan s = { .db = db, .scope = scope, .now = now };
+	int own = sqlite3_get_autocommit(db), rc;
+
+	compliance_date(now, 0, s.today);
+	if (own && db_exec(db, "BEGIN"))
+		return STORE_EDB;
+	rc = scan_open(&s);
+	while (!rc && s.only != -2 && s.users.row == SQLITE_ROW) {
+		rc = scan_user(&s, fn, arg);
+		if (!rc)
+			rc = scan_step(&s, &s.users);
+	}
+	scan_close(&s);
+	if (own)
+		db_exec(db, "COMMIT");
+	return rc;
+}
+
+int compliance_id_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int compliance_reach(sqlite3 *db, int64_t manager_id, int64_t **out,
+		     size_t *n)
+{
+	sqlite3_stmt *st = db_prepare(
+		db, "WITH RECURSIVE reach (id) AS (SELECT group_id FROM "
+		    "group_members WHERE user_id = ?1 UNION SELECT g.id FROM "
+		    "groups g JOIN reach r ON g.parent_id = r.id) SELECT id "
+		    "FROM reach ORDER BY id");
+	int64_t *ids = NULL, *more;
+	size_t cap = 0, len = 0;
+	int step = SQLITE_DONE, rc = st ? 0 : STORE_EDB;
+
+	if (st)
+		sqlite3_bind_int64(st, 1, manager_id);
+	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 16;
+			if (!(more = realloc(ids, cap * sizeof(*ids)))) {
+				rc = STORE_ENOMEM;
+				break;
+			}
+			ids = more;
+		}
+		ids[len++] = sqlite3_column_int64(st, 0);
+	}
+	if (!rc && step != SQLITE_DONE)
+		rc = compliance_fail(db, "reach");
+	sqlite3_finalize(st);
+	if (rc) {
+		free(ids);
+		return rc;
+	}
+	*out = ids;
+	*n = len;
+	return 0;
+}
+
+cJSON *compliance_item_json(const struct compliance_item *it)
+{
+	const struct compliance_pair *p = &it->pair;
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o ||
+	    !cJSON_AddNumberToObject(o, "user", (double)p->user_id) ||
+	    !cJSON_AddStringToObject(o, "name", it->name) ||
+	    !cJSON_AddStringToObject(o, "email", it->email) ||
+	    !cJSON_AddStringToObject(o, "course", p->course) ||
+	    !cJSON_AddStringToObject(o, "title", it->title) ||
+	    !cJSON_AddStringToObject(o, "status",
+				     compliance_status_name(it->status)) ||
+	    !compliance_add_text(o, "due", p->facts.due) ||
+	    !cJSON_AddItemToObject(o, "round", compliance_round_json(p)) ||
+	    !cJSON_AddItemToObject(o, "certificate",
+				   compliance_cert_json(p))) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
 }
 
 /* ---- the runner of serve ---- */

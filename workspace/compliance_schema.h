@@ -83,4 +83,10 @@
 #define COMPLIANCE_INDEX_SCHEMA                                           \
 	"CREATE INDEX users_role ON users (role);"
 
+/* A later step: compliance_each() reads each pair's latest completion
+ * from the index alone, never from the table. */
+#define COMPLIANCE_DONE_INDEX_SCHEMA                                      \
+	"CREATE INDEX lesson_completions_done ON lesson_completions"       \
+	"  (user_id, course_id, completed_at);"
+
 #endif

@@ -197,6 +197,8 @@ static const struct db_migration store_migrations[] = {
 	{ 13, COMPLIANCE_INDEX_SCHEMA },
 	/* the append-only audit log (workspace/audit.c) */
 	{ 14, AUDIT_SCHEMA },
+	/* every pair's latest completion from an index (compliance.c) */
+	{ 15, COMPLIANCE_DONE_INDEX_SCHEMA },
 #undef STORE_REGROUP
 };
 

@@ -300,8 +300,10 @@ export async function adminComplianceUserPage(ctx) {
 	      t('comp.person'),
 	      who.name && who.email ? h('p', { class: 'meta' }, who.email) :
 		      null,
-	      h('p', {}, h('a', { href: '#/admin/compliance' },
-			   `← ${t('comp.back')}`)),
+	      h('p', { class: 'buttons' },
+		h('a', { href: '#/admin/compliance' }, `← ${t('comp.back')}`),
+		h('a', { href: `#/admin/reports/transcript/${id}` },
+		  t('comp.transcript'))),
 	      flash(),
 	      rows.length ? rows.map((r) => courseSection(ctx, r, admin)) :
 		      h('p', { class: 'msg msg-info' }, t('comp.personEmpty')),

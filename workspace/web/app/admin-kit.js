@@ -18,6 +18,7 @@ const PAGES = [
 	['import', 'admin.import'],
 	['branding', 'admin.branding'],
 	['compliance', 'admin.compliance'],
+	['reports', 'admin.reports'],
 	['mail', 'admin.mail'],
 	['settings', 'admin.settings'],
 ];
@@ -31,7 +32,8 @@ function subnav(at) {
 }
 
 /* The frame of an admin page: sub-navigation (for admins; a manager
- * reaches only the compliance pages), heading, then parts. */
+ * reaches only the compliance and report pages), heading, then
+ * parts. */
 export function frame(ctx, at, title, ...parts) {
 	ctx.title(title);
 	replace(ctx.main, ctx.user?.role === 'admin' ? subnav(at) : null,

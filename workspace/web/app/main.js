@@ -21,6 +21,8 @@ import { certificatesPage } from './certificates.js';
 import { adminCompliancePage,
 	 adminComplianceUserPage } from './admin-compliance.js';
 import { adminMailPage } from './admin-mail.js';
+import { adminReportsPage } from './admin-reports.js';
+import { adminTranscriptPage } from './admin-transcript.js';
 import { adminSettingsPage } from './admin-settings.js';
 
 const PUBLIC = { public: true };
@@ -46,6 +48,8 @@ const ROUTES = [
 	['admin/branding', adminBrandingPage, ADMIN],
 	['admin/compliance', adminCompliancePage, STAFF],
 	['admin/compliance/user/:id', adminComplianceUserPage, STAFF],
+	['admin/reports', adminReportsPage, STAFF],
+	['admin/reports/transcript/:id', adminTranscriptPage, STAFF],
 	['admin/mail', adminMailPage, ADMIN],
 	['admin/settings', adminSettingsPage, ADMIN],
 ];
@@ -95,15 +99,17 @@ function navLink(href, text, current) {
 }
 
 /* The way into the admin area: all of it for admins, the compliance
- * pages for managers, nothing for learners. */
+ * and report pages for managers, nothing for learners. */
 function staffLink(user, at) {
 	if (user.role === 'admin')
 		return h('li', {}, navLink('#/admin/users', t('nav.admin'),
 					   at.startsWith('admin')));
 	if (user.role === 'manager')
-		return h('li', {}, navLink('#/admin/compliance',
-					   t('nav.compliance'),
-					   at.startsWith('admin/compliance')));
+		return [h('li', {}, navLink('#/admin/compliance',
+					    t('nav.compliance'),
+					    at.startsWith('admin/compliance'))),
+			h('li', {}, navLink('#/admin/reports', t('nav.reports'),
+					    at.startsWith('admin/reports')))];
 	return null;
 }
 
