@@ -664,36 +664,66 @@ static void compliance_pair_read(sqlite3_stmt *st, struct compliance_pair *p)
 }
 
 /* Rounds, then reminders, for the pair of the row of st. */
+/* Rounds, then reminders, for the pair p whose facts are read, of the
+ * learner and the course titled title. */
+static int compliance_decide(struct compliance_run_ctx *c,
+			     struct compliance_pair *p,
+			     const struct compliance_person *learner,
+			     const char *title)
+{
+	struct compliance_reminder r = {
+		.p = p, .title = title, .learner = learner->name,
+	};
+	int rc = 0, opened;
+
+	opened = compliance_open_recur(c, p);
+	if (opened == 0 && !c->needs_write)
+		opened = compliance_open_retrain(c, p);
+	if (opened < 0)
+		return opened;
+	c->tally->rounds += opened;
+	if (opened && (rc = compliance_facts_load(c->db, c->facts, p)))
+		return rc;
+	if (!p->facts.current)
+		rc = compliance_remind_due(c, &r, learner);
+	if (!rc)
+		rc = compliance_remind_expiry(c, &r, learner);
+	return rc;
+}
+
+/* Rounds, then reminders, for the pair of the row of st. */
 static int compliance_run_pair(struct compliance_run_ctx *c,
 			       sqlite3_stmt *st)
 {
 	struct compliance_pair p;
-	struct compliance_reminder r = { .p = &p };
 	struct compliance_person learner;
-	int rc, opened;
+	int rc;
 
 	compliance_pair_read(st, &p);
 	if ((rc = compliance_facts_load(c->db, c->facts, &p)))
-		return rc;
-	opened = compliance_open_recur(c, &p);
-	if (opened == 0 && !c->needs_write)
-		opened = compliance_open_retrain(c, &p);
-	if (opened < 0)
-		return opened;
-	c->tally->rounds += opened;
-	if (opened && (rc = compliance_facts_load(c->db, c->facts, &p)))
 		return rc;
 	learner.id = p.user_id;
 	compliance_copy(learner.name, sizeof(learner.name), st, 5);
 	compliance_copy(learner.email, sizeof(learner.email), st, 6);
 	compliance_copy(learner.language, sizeof(learner.language), st, 7);
-	r.title = db_text(st, 8);
-	r.learner = learner.name;
-	if (!p.facts.current)
-		rc = compliance_remind_due(c, &r, &learner);
-	if (!rc)
-		rc = compliance_remind_expiry(c, &r, &learner);
-	return rc;
+	return compliance_decide(c, &p, &learner, db_text(st, 8));
+}
+
+/* A pair of a dry pass, with the facts compliance_each() read for all
+ * pairs at once: 1 (stop) at the first write it would make. */
+static int compliance_dry_item(void *arg, const struct compliance_item *it)
+{
+	struct compliance_run_ctx *c = arg;
+	struct compliance_pair p = it->pair;
+	struct compliance_person learner = { .id = p.user_id };
+	int rc;
+
+	snprintf(learner.name, sizeof(learner.name), "%s",
+		 it->name ? it->name : "");
+	snprintf(learner.email, sizeof(learner.email), "%s",
+		 it->email ? it->email : "");
+	rc = compliance_decide(c, &p, &learner, it->title);
+	return rc ? rc : c->needs_write;
 }
 
 /* The statements and settings of a run. */
@@ -747,8 +777,8 @@ static int compliance_chunk_end(sqlite3 *db, int64_t from, int64_t *to)
 		       0 : compliance_fail(db, "chunk");
 }
 
-/* One pass over the pairs of the users from < id <= to; a dry pass
- * stops at the first write it would make. */
+/* The pass that stores, over the pairs of the users from < id <= to,
+ * one facts statement per pair (read again after a round opened). */
 static int compliance_run_pass(struct compliance_run_ctx *c,
 			       sqlite3_stmt *st, int64_t from, int64_t to)
 {
@@ -756,8 +786,7 @@ static int compliance_run_pass(struct compliance_run_ctx *c,
 
 	sqlite3_bind_int64(st, COMPLIANCE_P_FROM, from);
 	sqlite3_bind_int64(st, COMPLIANCE_P_TO, to);
-	while (!rc && !(c->dry && c->needs_write) &&
-	       (step = sqlite3_step(st)) == SQLITE_ROW)
+	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW)
 		rc = compliance_run_pair(c, st);
 	if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
 		rc = compliance_fail(c->db, "pairs");
@@ -766,16 +795,20 @@ static int compliance_run_pass(struct compliance_run_ctx *c,
 }
 
 /* The pairs of the users from < id <= to: first a dry pass that only
- * reads (most runs find nothing to do and take no lock), then, when it
- * met something to store, the pass that stores it in one transaction. */
+ * reads, with the facts of every pair read at once (compliance_each());
+ * most runs find nothing to do and take no lock. When it met something
+ * to store, the pass that stores it, in one transaction. */
 static int compliance_run_chunk(struct compliance_run_ctx *c,
 				sqlite3_stmt *st, int64_t from, int64_t to)
 {
+	struct compliance_scope scope = { .user_from = from, .user_to = to };
 	int rc;
 
 	c->dry = 1;
 	c->needs_write = 0;
-	rc = compliance_run_pass(c, st, from, to);
+	rc = compliance_each(c->db, &scope, c->now, compliance_dry_item, c);
+	if (rc > 0)
+		rc = 0; /* stopped at a write to make */
 	c->dry = 0;
 	if (rc || !c->needs_write)
 		return rc;
