@@ -1115,7 +1115,7 @@ static int scan_course_cmp(const void *key, const void *elem)
 /* The index of course id, or -1. */
 static int scan_course_find(const struct scan *s, const char *id)
 {
-	const struct scan_course *c =
+	const struct scan_course *c = !s->ncourses ? NULL :
 		bsearch(id, s->courses, (size_t)s->ncourses,
 			sizeof(*s->courses), scan_course_cmp);
 
@@ -1139,8 +1139,10 @@ static int64_t scan_version_seq(const struct scan *s, int course,
 	const struct scan_version *v;
 
 	snprintf(key.revision, sizeof(key.revision), "%s", revision);
-	v = bsearch(&key, s->versions, s->nversions, sizeof(key),
-		    scan_version_cmp);
+	/* bsearch() takes no NULL array, even an empty one */
+	v = !s->nversions ? NULL :
+		bsearch(&key, s->versions, s->nversions, sizeof(key),
+			scan_version_cmp);
 	return v ? v->seq : 0;
 }
 
@@ -1383,8 +1385,9 @@ static int scan_user_assignments(struct scan *s, int64_t user)
 	while (!rc && scan_at(c, user)) {
 		g = sqlite3_column_int64(c->st, 1);
 		rc = scan_add_group(s, g);
-		a = bsearch(&g, s->assignments, s->nassignments, sizeof(*a),
-			    scan_assignment_cmp);
+		a = !s->nassignments ? NULL :
+			bsearch(&g, s->assignments, s->nassignments,
+				sizeof(*a), scan_assignment_cmp);
 		while (a && a > s->assignments && a[-1].group_id == g)
 			a--;
 		for (; a && a < s->assignments + s->nassignments &&
@@ -1513,7 +1516,8 @@ static int scan_in_scope(const struct scan *s, int64_t user)
 	if (!sc->groups || user == sc->also_user)
 		return 1;
 	for (size_t i = 0; i < s->ngroups; i++)
-		if (bsearch(&s->groups[i], sc->groups, sc->ngroups,
+		if (sc->ngroups &&
+		    bsearch(&s->groups[i], sc->groups, sc->ngroups,
 			    sizeof(int64_t), compliance_id_cmp))
 			return 1;
 	return 0;

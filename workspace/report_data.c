@@ -419,7 +419,7 @@ static int report_group_cmp(const void *key, const void *elem)
 
 static int report_group_at(const struct report_groups *r, int64_t id)
 {
-	const struct report_group *g =
+	const struct report_group *g = !r->n ? NULL :
 		bsearch(&id, r->g, r->n, sizeof(*g), report_group_cmp);
 
 	return g ? (int)(g - r->g) : -1;
@@ -523,8 +523,9 @@ static int report_groups_shown(const struct report_groups *r, size_t i)
 {
 	const struct report_params *p = r->p;
 
-	return !p->groups || bsearch(&r->g[i].id, p->groups, p->ngroups,
-				     sizeof(int64_t), compliance_id_cmp);
+	return !p->groups ||
+	       (p->ngroups && bsearch(&r->g[i].id, p->groups, p->ngroups,
+				      sizeof(int64_t), compliance_id_cmp));
 }
 
 static void report_groups_json(struct report_out *o,
