@@ -1038,7 +1038,8 @@ int compliance_list_json(sqlite3 *db, const struct compliance_filter *f,
  *
  * The tables are read once each, ordered by user: the users, their
  * direct assignments and memberships, the rounds, the certificates not
- * revoked and each pair's latest completion; the courses, their
+ * revoked and each pair's latest completion (these two from indexes
+ * alone: certificates_live, lesson_completions_done); the courses, their
  * versions and the group assignments are held in memory. For each user
  * the rows of every cursor that belong to them are folded into one
  * slot per course, which then holds exactly what compliance_sql_facts

@@ -89,4 +89,12 @@
 	"CREATE INDEX lesson_completions_done ON lesson_completions"       \
 	"  (user_id, course_id, completed_at);"
 
+/* A later step: compliance_each() reads the certificates not revoked
+ * from this index alone (a third of the time of looking each row up in
+ * the table). */
+#define COMPLIANCE_CERT_INDEX_SCHEMA                                      \
+	"CREATE INDEX certificates_live ON certificates"                   \
+	"  (user_id, course_id, issued_at, id, number, expires_at,"        \
+	"  revision) WHERE revoked_at IS NULL;"
+
 #endif

@@ -199,6 +199,8 @@ static const struct db_migration store_migrations[] = {
 	{ 14, AUDIT_SCHEMA },
 	/* every pair's latest completion from an index (compliance.c) */
 	{ 15, COMPLIANCE_DONE_INDEX_SCHEMA },
+	/* the certificates not revoked from an index (compliance.c) */
+	{ 16, COMPLIANCE_CERT_INDEX_SCHEMA },
 #undef STORE_REGROUP
 };
 
