@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "workspace/cert.h"
 #include "workspace/certpdf.h"
+#include "workspace/digest.h"
 #include "workspace/mail.h"
 #include "workspace/settings.h"
 #include "workspace/store.h"
@@ -397,8 +398,8 @@ static int compliance_remind_row(struct compliance_run_ctx *c,
 					    r->entry, to->id);
 	st = db_prepare(c->db, "INSERT OR IGNORE INTO reminders (user_id, "
 			       "course_id, round, entry, recipient_id, role, "
-			       "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-			       "?7)");
+			       "created_at, due) VALUES (?1, ?2, ?3, ?4, ?5, "
+			       "?6, ?7, ?8)");
 	if (!st)
 		return STORE_EDB;
 	sqlite3_bind_int64(st, 1, r->p->user_id);
@@ -408,6 +409,7 @@ static int compliance_remind_row(struct compliance_run_ctx *c,
 	sqlite3_bind_int64(st, 5, to->id);
 	sqlite3_bind_text(st, 6, role, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, c->now);
+	sqlite3_bind_text(st, 8, r->p->facts.due, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(c->db) > 0 :
 					       compliance_fail(c->db, "remind");
 	*id = sqlite3_last_insert_rowid(c->db);
@@ -521,18 +523,23 @@ static const char compliance_sql_managers[] =
 	"FROM group_members m JOIN up ON m.group_id = up.id WHERE "
 	"m.user_id = u.id) ORDER BY u.id";
 
+/* The copies of an overdue reminder to the learner's managers: rows
+ * without a mail, which digest_send() mails at the end of the run, one
+ * mail per manager. */
 static int compliance_remind_managers(struct compliance_run_ctx *c,
 				      const struct compliance_reminder *r)
 {
 	struct compliance_person m;
 	sqlite3_stmt *st = c->managers;
+	int64_t id;
 	int rc = 0, step = SQLITE_DONE;
 
 	sqlite3_bind_int64(st, 1, r->p->user_id);
 	while (rc >= 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		compliance_person_read(st, &m);
-		rc = compliance_remind(c, r, &m, "manager",
-				       "overdue_manager");
+		rc = compliance_remind_row(c, r, &m, "manager", &id);
+		if (rc > 0 && !c->dry)
+			c->tally->reminders++;
 	}
 	if (rc > 0)
 		rc = 0;
@@ -844,6 +851,8 @@ static int compliance_run_pairs(struct compliance_run_ctx *c)
 int compliance_run(sqlite3 *db, int64_t now, struct compliance_tally *t)
 {
 	struct compliance_run_ctx c = { .db = db, .now = now, .tally = t };
+	struct digest_params dp = { .web_url = c.web_url,
+				    .language = c.language };
 	int rc;
 
 	memset(t, 0, sizeof(*t));
@@ -851,6 +860,8 @@ int compliance_run(sqlite3 *db, int64_t now, struct compliance_tally *t)
 	if (!rc)
 		rc = compliance_run_pairs(&c);
 	compliance_run_close(&c);
+	if (!rc)
+		rc = digest_send(db, now, &dp, &t->digests);
 	return rc;
 }
 
@@ -1752,11 +1763,12 @@ static void compliance_runner_done(uv_work_t *w, int status)
 		log_error("msg=\"compliance run failed\" tenant=%s "
 			  "error=\"%s\"",
 			  r->tenant, store_strerror(r->rc));
-	else if (status == 0 && (r->tally.rounds || r->tally.reminders))
+	else if (status == 0 && (r->tally.rounds || r->tally.reminders ||
+				 r->tally.digests))
 		log_info("msg=\"compliance run\" tenant=%s rounds=%d "
-			 "reminders=%d", r->tenant, r->tally.rounds,
-			 r->tally.reminders);
-	if (status == 0 && r->tally.reminders)
+			 "reminders=%d digests=%d", r->tenant, r->tally.rounds,
+			 r->tally.reminders, r->tally.digests);
+	if (status == 0 && (r->tally.reminders || r->tally.digests))
 		mail_sender_poke(r->mail);
 	if (r->stopping) {
 		uv_close((uv_handle_t *)&r->timer, compliance_runner_closed);

@@ -21,7 +21,9 @@
  *     managers of a group the learner is in, or of a group above it),
  *     and before a certificate expires. Each reminder is decided once
  *     (a row of the reminders table) and queued in the outbox in the
- *     same transaction (workspace/mail.h); when several entries of the
+ *     same transaction (workspace/mail.h); a manager's copies are
+ *     mailed together at the end of the run, one mail per manager
+ *     (workspace/digest.h); when several entries of the
  *     schedule have passed (the workspace was stopped, an assignment
  *     came late), only the latest is sent.
  *
@@ -108,15 +110,18 @@ void compliance_date(int64_t t, int days, char out[COMPLIANCE_DATE_LEN + 1]);
 /* What one run did. */
 struct compliance_tally {
 	int rounds;    /* rounds opened */
-	int reminders; /* reminders queued */
+	int reminders; /* reminders decided (a manager's copy is one) */
+	int digests;   /* mails to managers with their copies */
 };
 
 /* Opens the rounds that are due and queues the reminders that are due
  * at now, for every learner an assignment reaches, in transactions of
  * its own on db of COMPLIANCE_CHUNK learners each (a round or a
- * reminder is stored with its mail, or not at all). Running it again
- * at the same now, or at the same time, does nothing twice. On an error
- * the chunks before it stay done and t counts them. */
+ * learner's reminder is stored with its mail, or not at all), then
+ * mails the managers' copies, one mail per manager (digest_send()).
+ * Running it again at the same now, or at the same time, does nothing
+ * twice. On an error the chunks before it stay done and t counts
+ * them. */
 int compliance_run(sqlite3 *db, int64_t now, struct compliance_tally *t);
 
 /* Which rows compliance_list_json() gives. */

@@ -97,4 +97,13 @@
 	"  (user_id, course_id, issued_at, id, number, expires_at,"        \
 	"  revision) WHERE revoked_at IS NULL;"
 
+/* A later step: a manager's overdue copies are mailed together
+ * (workspace/digest.h). A reminder row names the due date it is about;
+ * the copies not mailed yet are found by the partial index. Rows of
+ * before, without a date, are mailed without one. */
+#define COMPLIANCE_DIGEST_SCHEMA                                          \
+	"ALTER TABLE reminders ADD COLUMN due TEXT;"                       \
+	"CREATE INDEX reminders_unmailed ON reminders (recipient_id)"      \
+	"  WHERE mail_id IS NULL AND role = 'manager';"
+
 #endif

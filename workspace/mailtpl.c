@@ -40,6 +40,9 @@ static const char *const template_mail_due_vars[] = {
 static const char *const template_mail_manager_vars[] = {
 	"manager", "learner", "course", "due", "days", "url", "academy", NULL,
 };
+static const char *const template_mail_digest_vars[] = {
+	"manager", "count", "list", "url", "academy", NULL,
+};
 static const char *const template_mail_expiry_vars[] = {
 	"learner", "course", "expires", "days", "number", "url", "academy",
 	NULL,
@@ -109,6 +112,19 @@ static const struct template_mail_kind template_mail_kinds[] = {
 	    "Hello {{manager}},\n\n"
 	    "{{learner}} has not completed the training \"{{course}}\" yet;\n"
 	    "it was due on {{due}}.\n\n"
+	    "To the overview:\n{{url}}\n\n"
+	    "{{academy}}\n" } },
+	{ "overdue_digest", template_mail_digest_vars,
+	  { "Überfällige Schulungen in Ihrem Bereich: {{count}}",
+	    "Overdue trainings of your people: {{count}}" },
+	  { "Hallo {{manager}},\n\n"
+	    "diese Schulungen Ihrer Mitarbeitenden sind überfällig:\n\n"
+	    "{{list}}\n"
+	    "Zur Übersicht:\n{{url}}\n\n"
+	    "{{academy}}\n",
+	    "Hello {{manager}},\n\n"
+	    "these trainings of your people are overdue:\n\n"
+	    "{{list}}\n"
 	    "To the overview:\n{{url}}\n\n"
 	    "{{academy}}\n" } },
 	{ "expiry", template_mail_expiry_vars,

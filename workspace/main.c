@@ -920,6 +920,8 @@ static const char main_settings_help[] =
 	"                        reminder, overdue: learner course due days\n"
 	"                          url academy\n"
 	"                        overdue_manager: manager and the same\n"
+	"                        overdue_digest: manager count list url\n"
+	"                          academy\n"
 	"                        expiry: learner course expires days number\n"
 	"                          url academy\n"
 	"                      A subject is one line of at most 200 bytes.\n"

@@ -201,6 +201,8 @@ static const struct db_migration store_migrations[] = {
 	{ 15, COMPLIANCE_DONE_INDEX_SCHEMA },
 	/* the certificates not revoked from an index (compliance.c) */
 	{ 16, COMPLIANCE_CERT_INDEX_SCHEMA },
+	/* a manager's overdue copies in one mail (digest.c) */
+	{ 17, COMPLIANCE_DIGEST_SCHEMA },
 #undef STORE_REGROUP
 };
 

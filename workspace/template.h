@@ -38,7 +38,7 @@
 #define TEMPLATE_TEXT_MAX 16384 /* bytes of one template */
 #define TEMPLATE_NAME_MAX 32	/* bytes of a placeholder's name */
 #define TEMPLATE_WHY_MAX 160	/* bytes of a refusal's reason */
-#define TEMPLATE_MAIL_KEYS 24	/* 6 kinds x (de, en) x (subject, body) */
+#define TEMPLATE_MAIL_KEYS 28	/* 7 kinds x (de, en) x (subject, body) */
 
 enum template_error {
 	TEMPLATE_OK = 0,
@@ -92,12 +92,12 @@ int template_mail_key(const char *key, const char *value, int *rc,
 		      char *why, size_t whycap);
 
 /* Renders the mail of kind ("invite", "reset", "reminder", "overdue",
- * "overdue_manager", "expiry") in language ("de" or "en"; NULL, ""
- * or another: the academy's default language) from the tenant's
- * template, or the built-in default when
- * the tenant set none: *subject and *body are malloc'd (free()).
- * vars give the placeholders' values; "academy" is filled in from the
- * branding name when vars lack it. 0, or a negative code. */
+ * "overdue_manager", "overdue_digest", "expiry") in language ("de" or
+ * "en"; NULL, "" or another: the academy's default language) from the
+ * tenant's template, or the built-in default when the tenant set none:
+ * *subject and *body are malloc'd (free()). vars give the
+ * placeholders' values; "academy" is filled in from the branding name
+ * when vars lack it. 0, or a negative code. */
 int template_mail(sqlite3 *db, const char *kind, const char *language,
 		  const struct template_var *vars, size_t n,
 		  char **subject, char **body);

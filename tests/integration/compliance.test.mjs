@@ -19,7 +19,9 @@
  * A second test: a local course revision that requires retraining
  * marks the certificate as needing renewal and gives the course a new
  * round with a due date; the retrained lesson done again issues a new
- * certificate.
+ * certificate. A third: the same from the mother, at once. A fourth:
+ * three learners overdue at once give their manager one mail that
+ * names them all.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -32,7 +34,7 @@ import {
 import {
 	request, assertError, addUser, bearer, signIn, completeCourse,
 } from './lib/api.mjs';
-import { smtpServer, header } from './lib/smtp.mjs';
+import { smtpServer, header, decodedHeader } from './lib/smtp.mjs';
 
 const COURSE = 'hygiene-basics';
 
@@ -338,4 +340,58 @@ lmsTest('compliance: a retraining revision of the mother opens a round at ' +
 	}, 10000, { what: 'the retraining round' });
 	assert.equal(row.certificate.renewal_required, true);
 	assert.equal(row.status, 'in_progress');
+});
+
+lmsTest('compliance: a manager gets the overdue copies of a run in one mail',
+	async () => {
+	const smtp = await smtpServer();
+	const ws = await academy(smtp);
+
+	await ws.start({ env: { LMS_FAKE_NOW: '2027-01-04T08:00:00Z' } });
+	await addUser(ws, 'ada@example.org', 'admin');
+	const ada = await bearer(ws, 'ada@example.org');
+	const { care } = await people(ws, ada);
+	const more = [];
+	for (const name of ['Paul Pfleger', 'Petra Pflegerin'])
+		more.push(await addUser(ws, `${name.split(' ')[1]
+			.toLowerCase()}@example.org`, 'learner',
+			{ site: 'koeln', dept: 'pflege' }, { name }));
+	const made = await request(ws, 'POST', '/api/v1/assignments', {
+		headers: ada, json: { course: COURSE, group: care,
+				      due: '2027-01-20' } });
+	assert.equal(made.status, 201, made.text);
+
+	/* eight days overdue: each learner is reminded, and Mia, who
+	 * manages the house, gets one mail that names all three */
+	await restartAt(ws, '2027-01-28T08:00:00Z');
+	await waitFor(() => ['pia', 'pfleger', 'pflegerin'].every(
+		(n) => mailTo(smtp, `${n}@example.org`).length === 1) &&
+		mailTo(smtp, 'mia@example.org').length === 1,
+		      undefined, { what: 'the overdue reminders' });
+	const [digest] = mailTo(smtp, 'mia@example.org');
+	const text = bodyOf(digest);
+	for (const name of ['Pia Prüfling', 'Paul Pfleger',
+			    'Petra Pflegerin'])
+		assert.match(text, new RegExp(`- ${name}: .*Hygiene.* ` +
+					      '\\(20\\.01\\.2027\\)'));
+	assert.match(text, /https:\/\/academy\.example\/#\/admin\/compliance/);
+	assert.equal(decodedHeader(digest, 'Subject'),
+		     'Überfällige Schulungen in Ihrem Bereich: 3');
+
+	/* the copies are all noted as sent, and nothing is sent twice */
+	for (const id of more) {
+		const [row] = await compliance(ws, ada, `?user=${id}`);
+		assert.deepEqual(row.reminders.map(
+			(r) => [r.entry, r.role, r.to, r.sent !== null]),
+				 [['+7', 'learner', row.email, true],
+				  ['+7', 'manager', 'mia@example.org', true]]);
+	}
+	const again = await cli(ws, '2027-01-28T09:00:00Z', 'run', ws);
+	assert.equal(again.stdout, 'rounds opened: 0\nreminders queued: 0\n');
+	const outbox = await request(ws, 'GET', '/api/v1/mail/outbox',
+				     { headers: ada });
+	assert.equal(outbox.status, 200, outbox.text);
+	assert.deepEqual(outbox.json.mails.filter(
+		(m) => m.to === 'mia@example.org').map((m) => m.kind),
+			 ['reminder'], outbox.text);
 });

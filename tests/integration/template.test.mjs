@@ -28,7 +28,7 @@ import {
 import {
 	request, assertError, addUser, bearer, completeCourse,
 } from './lib/api.mjs';
-import { smtpServer, header } from './lib/smtp.mjs';
+import { smtpServer, header, decodedHeader } from './lib/smtp.mjs';
 
 const COURSE = 'hygiene-basics';
 const START = '2027-01-31T08:00:00Z';
@@ -36,14 +36,6 @@ const START = '2027-01-31T08:00:00Z';
 function settings(ws, ...args) {
 	return run(WORKSPACE_BIN, ['settings', args[0], ws.data,
 				   ...args.slice(1)]);
-}
-
-/* A header's value with its RFC 2047 words decoded. */
-function decodedHeader(msg, name) {
-	return header(msg, name).replace(/\r?\n /g, ' ')
-		.replace(/=\?UTF-8\?B\?([^?]*)\?=\s*/g,
-			 (_, b) => Buffer.from(b, 'base64').toString('utf8'))
-		.trim();
 }
 
 /* The quoted-printable body of a message as UTF-8 text, "\n" lines. */
@@ -193,7 +185,7 @@ lmsTest('mail templates: set by CLI and API, used by invitations',
 			'mail.from', 'web.url', 'reminders.schedule']);
 
 		const list = await mailTemplates(ws, admin);
-		assert.equal(list.length, 12);
+		assert.equal(list.length, 14); /* 7 kinds, de and en */
 		assert.deepEqual(entry(list, 'invite', 'de'), {
 			kind: 'invite', language: 'de',
 			subject: 'Willkommen bei {{academy}}, {{learner}}!',
@@ -210,6 +202,9 @@ lmsTest('mail templates: set by CLI and API, used by invitations',
 		assert.deepEqual(entry(list, 'overdue_manager', 'en')
 				 .placeholders, ['manager', 'learner',
 				 'course', 'due', 'days', 'url', 'academy']);
+		assert.deepEqual(entry(list, 'overdue_digest', 'de')
+				 .placeholders, ['manager', 'count', 'list',
+				 'url', 'academy']);
 		assertError(await request(ws, 'GET', '/api/v1/mail-templates',
 					  { headers: bobAuth }), 403,
 			    'forbidden');

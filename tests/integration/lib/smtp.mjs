@@ -8,16 +8,34 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
-import { freePort, tmpPath, waitFor } from './harness.mjs';
+import { freePort, scope, tmpPath, waitFor } from './harness.mjs';
 
 const PYTHON = '/usr/bin/python3';
 
-/* A running aiosmtpd on port, writing into the Maildir dir. */
+/* A running aiosmtpd on port, writing into the Maildir dir. It takes
+ * part in the test's scope as a daemon (running, stop(), kill(), log()),
+ * so a test that fails before it stops the server does not leave it
+ * holding the test file open. */
 export class SmtpServer {
 	constructor(port, dir) {
+		this.name = 'smtp';
 		this.port = port;
 		this.dir = dir;
+		this.logPath = dir;
 		this.child = null;
+	}
+
+	get running() {
+		return this.child !== null;
+	}
+
+	kill() {
+		return this.stop();
+	}
+
+	/* aiosmtpd's output is not kept. */
+	log() {
+		return '';
 	}
 
 	async start() {
@@ -56,6 +74,7 @@ export class SmtpServer {
 export async function smtpServer() {
 	const server = new SmtpServer(await freePort(), tmpPath('maildir'));
 
+	scope().daemons.push(server);
 	await server.start();
 	return server;
 }
@@ -67,3 +86,11 @@ export function header(msg, name) {
 	return m ? m[1] : null;
 }
 
+/* The value of header name with its encoded words (RFC 2047, UTF-8 in
+ * base64, as the workspace writes them) decoded and its folds joined. */
+export function decodedHeader(msg, name) {
+	return header(msg, name).replace(/\r?\n /g, ' ')
+		.replace(/=\?UTF-8\?B\?([^?]*)\?=\s*/g,
+			 (_, b) => Buffer.from(b, 'base64').toString('utf8'))
+		.trim();
+}

@@ -86,7 +86,7 @@ function settingsForm(ctx, s) {
 /* ---- mail templates ---- */
 
 const KINDS = ['invite', 'reset', 'reminder', 'overdue',
-	       'overdue_manager', 'expiry'];
+	       'overdue_manager', 'overdue_digest', 'expiry'];
 
 function templateName(tpl) {
 	return `${t(`mail.kind.${tpl.kind}`)} – ${

@@ -355,6 +355,8 @@ export default {
 	'mail.kind.reminder': 'Erinnerung',
 	'mail.kind.overdue': 'Überfällig',
 	'mail.kind.overdue_manager': 'Überfällig (an die Führungskraft)',
+	'mail.kind.overdue_digest':
+		'Überfällig, mehrere (an die Führungskraft)',
 	'mail.kind.expiry': 'Zertifikat läuft ab',
 
 	'set.mailTitle': 'Mail und Erinnerungen',

@@ -345,6 +345,7 @@ export default {
 	'mail.kind.reminder': 'Reminder',
 	'mail.kind.overdue': 'Overdue',
 	'mail.kind.overdue_manager': 'Overdue (to the manager)',
+	'mail.kind.overdue_digest': 'Overdue, several (to the manager)',
 	'mail.kind.expiry': 'Certificate expires',
 
 	'set.mailTitle': 'Mail and reminders',
