@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "workspace/audit.h"
 #include "workspace/compliance.h"
+#include "workspace/periodic.h"
 #include "workspace/store.h"
 #include "workspace/sync.h"
 
@@ -271,18 +272,12 @@ int analytics_report(sqlite3 *db, int64_t now, struct buf *out)
 /* ---- the runner of serve ---- */
 
 struct analytics_runner {
-	uv_loop_t *loop;
+	struct periodic job;
 	const struct lms_clock *clock;
 	const char *tenant;
 	struct sync_client *sync;
 	sqlite3 *db; /* used on the thread pool only, one run at a time */
-	uv_timer_t timer;
-	uv_work_t work;
-	uint64_t tick_ms;
-	int running;
-	int again;
 	int push; /* hand the audit head over on the next run */
-	int stopping;
 
 	/* the run's input and results */
 	int64_t now;
@@ -302,11 +297,9 @@ struct analytics_runner {
 	void *done_arg;
 };
 
-static void analytics_runner_tick(uv_timer_t *t);
-
-static void analytics_runner_closed(uv_handle_t *h)
+static void analytics_runner_closed(void *arg)
 {
-	struct analytics_runner *r = h->data;
+	struct analytics_runner *r = arg;
 
 	sqlite3_close_v2(r->db);
 	buf_release(&r->report);
@@ -315,11 +308,12 @@ static void analytics_runner_closed(uv_handle_t *h)
 	free(r);
 }
 
-static void analytics_runner_work(uv_work_t *w)
+static void analytics_runner_work(void *arg)
 {
-	struct analytics_runner *r = w->data;
+	struct analytics_runner *r = arg;
 	struct buf figures = { 0 };
 
+	r->now = clock_now(r->clock);
 	buf_reset(&r->report);
 	r->rc = analytics_print(r->db, r->now, &figures, &r->report);
 	if (!r->rc)
@@ -351,42 +345,21 @@ static void analytics_runner_hand(struct analytics_runner *r)
 	}
 }
 
-static void analytics_runner_done(uv_work_t *w, int status)
+static void analytics_runner_after(void *arg, int status)
 {
-	struct analytics_runner *r = w->data;
+	struct analytics_runner *r = arg;
 
-	r->running = 0;
-	if (status == 0 && r->rc)
+	if (status != 0)
+		return;
+	if (r->rc)
 		log_error("msg=\"analytics report failed\" tenant=%s "
 			  "error=\"%s\"", r->tenant, store_strerror(r->rc));
-	if (status == 0 && r->head_rc)
+	if (r->head_rc)
 		log_error("msg=\"cannot read the audit head\" tenant=%s "
 			  "error=\"%s\"", r->tenant,
 			  store_strerror(r->head_rc));
-	if (r->stopping) {
-		uv_close((uv_handle_t *)&r->timer, analytics_runner_closed);
-		return;
-	}
-	if (status == 0 && r->sync)
+	if (!r->job.stopping && r->sync)
 		analytics_runner_hand(r);
-	if (r->again) {
-		r->again = 0;
-		uv_timer_start(&r->timer, analytics_runner_tick, 0,
-			       r->tick_ms);
-	}
-}
-
-static void analytics_runner_tick(uv_timer_t *t)
-{
-	struct analytics_runner *r = t->data;
-
-	if (r->running || r->stopping)
-		return;
-	r->now = clock_now(r->clock);
-	r->work.data = r;
-	if (uv_queue_work(r->loop, &r->work, analytics_runner_work,
-			  analytics_runner_done) == 0)
-		r->running = 1;
 }
 
 static uint64_t analytics_tick_ms(void)
@@ -411,51 +384,39 @@ int analytics_runner_start(uv_loop_t *loop, const char *data_dir,
 		free(r);
 		return rc;
 	}
-	r->loop = loop;
 	r->clock = clock;
 	r->tenant = tenant;
 	r->sync = sync;
-	r->tick_ms = analytics_tick_ms();
-	uv_timer_init(loop, &r->timer);
-	r->timer.data = r;
-	uv_timer_start(&r->timer, analytics_runner_tick, 0, r->tick_ms);
+	r->job.run = analytics_runner_work;
+	r->job.after = analytics_runner_after;
+	r->job.closed = analytics_runner_closed;
+	r->job.arg = r;
+	periodic_start(&r->job, loop, analytics_tick_ms());
 	*out = r;
 	return 0;
 }
 
 void analytics_runner_poke(struct analytics_runner *r)
 {
-	if (!r || r->stopping)
-		return;
-	if (r->running)
-		r->again = 1;
-	else
-		uv_timer_start(&r->timer, analytics_runner_tick, 1000,
-			       r->tick_ms);
+	if (r)
+		periodic_poke(&r->job, 1000);
 }
 
 void analytics_runner_push(struct analytics_runner *r)
 {
-	if (!r || r->stopping)
+	if (!r || r->job.stopping)
 		return;
 	r->push = 1;
-	if (r->running)
-		r->again = 1;
-	else
-		uv_timer_start(&r->timer, analytics_runner_tick, 0,
-			       r->tick_ms);
+	periodic_poke(&r->job, 0);
 }
 
 void analytics_runner_stop(struct analytics_runner *r,
 			   void (*done)(void *arg), void *arg)
 {
-	if (!r || r->stopping)
+	if (!r || r->job.stopping)
 		return;
-	r->stopping = 1;
 	r->sync = NULL;
 	r->done = done;
 	r->done_arg = arg;
-	uv_timer_stop(&r->timer);
-	if (!r->running)
-		uv_close((uv_handle_t *)&r->timer, analytics_runner_closed);
+	periodic_stop(&r->job);
 }

@@ -23,6 +23,7 @@
 #include "workspace/certpdf.h"
 #include "workspace/digest.h"
 #include "workspace/mail.h"
+#include "workspace/periodic.h"
 #include "workspace/settings.h"
 #include "workspace/store.h"
 #include "workspace/template.h"
@@ -1718,28 +1719,20 @@ cJSON *compliance_item_json(const struct compliance_item *it)
 /* ---- the runner of serve ---- */
 
 struct compliance_runner {
-	uv_loop_t *loop;
+	struct periodic job;
 	const struct lms_clock *clock;
 	const char *tenant;
 	struct mail_sender *mail;
 	sqlite3 *db; /* used on the thread pool only, one run at a time */
-	uv_timer_t timer;
-	uv_work_t work;
-	int running;
-	int again; /* poked while a run was in flight */
-	int stopping;
-	int64_t now;
 	int rc;
 	struct compliance_tally tally;
 	void (*done)(void *arg);
 	void *done_arg;
 };
 
-static void compliance_runner_tick(uv_timer_t *t);
-
-static void compliance_runner_closed(uv_handle_t *h)
+static void compliance_runner_closed(void *arg)
 {
-	struct compliance_runner *r = h->data;
+	struct compliance_runner *r = arg;
 
 	sqlite3_close_v2(r->db);
 	if (r->done)
@@ -1747,51 +1740,29 @@ static void compliance_runner_closed(uv_handle_t *h)
 	free(r);
 }
 
-static void compliance_runner_work(uv_work_t *w)
+static void compliance_runner_work(void *arg)
 {
-	struct compliance_runner *r = w->data;
+	struct compliance_runner *r = arg;
 
-	r->rc = compliance_run(r->db, r->now, &r->tally);
+	r->rc = compliance_run(r->db, clock_now(r->clock), &r->tally);
 }
 
-static void compliance_runner_done(uv_work_t *w, int status)
+static void compliance_runner_after(void *arg, int status)
 {
-	struct compliance_runner *r = w->data;
+	struct compliance_runner *r = arg;
 
-	r->running = 0;
-	if (status == 0 && r->rc)
+	if (status != 0)
+		return;
+	if (r->rc)
 		log_error("msg=\"compliance run failed\" tenant=%s "
 			  "error=\"%s\"",
 			  r->tenant, store_strerror(r->rc));
-	else if (status == 0 && (r->tally.rounds || r->tally.reminders ||
-				 r->tally.digests))
+	else if (r->tally.rounds || r->tally.reminders || r->tally.digests)
 		log_info("msg=\"compliance run\" tenant=%s rounds=%d "
 			 "reminders=%d digests=%d", r->tenant, r->tally.rounds,
 			 r->tally.reminders, r->tally.digests);
-	if (status == 0 && (r->tally.reminders || r->tally.digests))
+	if (r->tally.reminders || r->tally.digests)
 		mail_sender_poke(r->mail);
-	if (r->stopping) {
-		uv_close((uv_handle_t *)&r->timer, compliance_runner_closed);
-		return;
-	}
-	if (r->again) {
-		r->again = 0;
-		uv_timer_start(&r->timer, compliance_runner_tick, 0,
-			       COMPLIANCE_TICK * 1000);
-	}
-}
-
-static void compliance_runner_tick(uv_timer_t *t)
-{
-	struct compliance_runner *r = t->data;
-
-	if (r->running || r->stopping)
-		return;
-	r->now = clock_now(r->clock);
-	r->work.data = r;
-	if (uv_queue_work(r->loop, &r->work, compliance_runner_work,
-			  compliance_runner_done) == 0)
-		r->running = 1;
 }
 
 int compliance_runner_start(uv_loop_t *loop, const char *data_dir,
@@ -1808,39 +1779,32 @@ int compliance_runner_start(uv_loop_t *loop, const char *data_dir,
 		free(r);
 		return rc;
 	}
-	r->loop = loop;
 	r->clock = clock;
 	r->tenant = tenant;
 	r->mail = mail;
-	uv_timer_init(loop, &r->timer);
-	r->timer.data = r;
-	uv_timer_start(&r->timer, compliance_runner_tick, 0,
-		       COMPLIANCE_TICK * 1000);
+	r->job.run = compliance_runner_work;
+	r->job.after = compliance_runner_after;
+	r->job.closed = compliance_runner_closed;
+	r->job.arg = r;
+	periodic_start(&r->job, loop, COMPLIANCE_TICK * 1000);
 	*out = r;
 	return 0;
 }
 
 void compliance_runner_poke(struct compliance_runner *r)
 {
-	if (!r || r->stopping)
-		return;
-	if (r->running)
-		r->again = 1;
-	else	/* pokes in a row (events caught up) make one run */
-		uv_timer_start(&r->timer, compliance_runner_tick,
-			       COMPLIANCE_POKE_MS, COMPLIANCE_TICK * 1000);
+	/* pokes in a row (events caught up) make one run */
+	if (r)
+		periodic_poke(&r->job, COMPLIANCE_POKE_MS);
 }
 
 void compliance_runner_stop(struct compliance_runner *r,
 			    void (*done)(void *arg), void *arg)
 {
-	if (!r || r->stopping)
+	if (!r || r->job.stopping)
 		return;
-	r->stopping = 1;
 	r->mail = NULL; /* stopped with it; not poked any more */
 	r->done = done;
 	r->done_arg = arg;
-	uv_timer_stop(&r->timer);
-	if (!r->running)
-		uv_close((uv_handle_t *)&r->timer, compliance_runner_closed);
+	periodic_stop(&r->job);
 }
