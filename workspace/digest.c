@@ -189,7 +189,7 @@ static int digest_rows(sqlite3 *db, struct digest_mail *m)
 static int digest_render_one(sqlite3 *db, const struct digest_mail *m,
 			     char **subject, char **body)
 {
-	char due[16], days[16], url[STORE_SETTING_MAX + 160] = "";
+	char due[16], days[24], url[STORE_SETTING_MAX + 160] = "";
 	int64_t day = digest_day(m->due);
 	const struct template_var vars[] = {
 		{ "manager", m->name }, { "learner", m->learner },
