@@ -1,6 +1,6 @@
 /*
  * Analytics for the mother: the report of aggregate figures and the
- * runner that computes it on the thread pool and hands what changed,
+ * runner that computes it on a thread of its own and hands what changed,
  * with the audit chain's head, to the sync client.
  *
  * Everything in the report is a count keyed by course id or month; the
@@ -276,7 +276,7 @@ struct analytics_runner {
 	const struct lms_clock *clock;
 	const char *tenant;
 	struct sync_client *sync;
-	sqlite3 *db; /* used on the thread pool only, one run at a time */
+	sqlite3 *db; /* used by the run's thread only, one run at a time */
 	int push; /* hand the audit head over on the next run */
 
 	/* the run's input and results */
@@ -391,7 +391,11 @@ int analytics_runner_start(uv_loop_t *loop, const char *data_dir,
 	r->job.after = analytics_runner_after;
 	r->job.closed = analytics_runner_closed;
 	r->job.arg = r;
-	periodic_start(&r->job, loop, analytics_tick_ms());
+	if (periodic_start(&r->job, loop, analytics_tick_ms())) {
+		sqlite3_close_v2(r->db);
+		free(r);
+		return STORE_ENOMEM;
+	}
 	*out = r;
 	return 0;
 }

@@ -23,8 +23,8 @@
  * in it; completions are certificates issued. Months go back
  * ANALYTICS_MONTHS.
  *
- * The runner of serve computes the report on the thread pool over a
- * connection of its own every ANALYTICS_TICK seconds (environment
+ * The runner of serve computes the report on a thread of its own over
+ * a connection of its own every ANALYTICS_TICK seconds (environment
  * LMS_ANALYTICS_SECONDS overrides it, for tests) and hands it to the
  * sync client when it differs from the last one handed over (SHA-256 of
  * its figures) or a day has passed; the sync client sends it now or

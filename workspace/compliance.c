@@ -6,11 +6,13 @@
  * One run walks every (learner, course) pair an assignment gives, reads
  * the few facts its status is made of (one statement), opens a round
  * when one is due, and decides the reminder the schedule asks for now.
- * A run works on a connection of its own, on the thread pool, in
- * transactions of COMPLIANCE_CHUNK learners each: a decision and its
- * mail are stored together or not at all, a writer of the academy waits
- * for one chunk at most, and a second run at the same time decides
- * nothing twice (the rounds and reminders are unique by their keys).
+ * A run works on a connection of its own, on a thread of its own
+ * (workspace/periodic.h), in transactions of COMPLIANCE_CHUNK learners
+ * each: a decision and its mail are stored together or not at all (a
+ * manager's copies are mailed at the end of the run: digest.h), a
+ * writer of the academy waits for one chunk at most, and a second run
+ * at the same time decides nothing twice (the rounds and reminders are
+ * unique by their keys).
  */
 #include "workspace/compliance.h"
 
@@ -1723,7 +1725,7 @@ struct compliance_runner {
 	const struct lms_clock *clock;
 	const char *tenant;
 	struct mail_sender *mail;
-	sqlite3 *db; /* used on the thread pool only, one run at a time */
+	sqlite3 *db; /* used by the run's thread only, one run at a time */
 	int rc;
 	struct compliance_tally tally;
 	void (*done)(void *arg);
@@ -1786,7 +1788,11 @@ int compliance_runner_start(uv_loop_t *loop, const char *data_dir,
 	r->job.after = compliance_runner_after;
 	r->job.closed = compliance_runner_closed;
 	r->job.arg = r;
-	periodic_start(&r->job, loop, COMPLIANCE_TICK * 1000);
+	if (periodic_start(&r->job, loop, COMPLIANCE_TICK * 1000)) {
+		sqlite3_close_v2(r->db);
+		free(r);
+		return STORE_ENOMEM;
+	}
 	*out = r;
 	return 0;
 }

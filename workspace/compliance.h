@@ -228,8 +228,8 @@ int compliance_cli(int argc, char **argv);
 struct compliance_runner;
 struct mail_sender;
 
-/* Runs compliance_run() at once and every COMPLIANCE_TICK seconds on
- * the thread pool, over a connection of its own to data_dir's
+/* Runs compliance_run() at once and every COMPLIANCE_TICK seconds on a
+ * thread of its own, over a connection of its own to data_dir's
  * workspace.db; pokes mail (may be NULL) when reminders were queued.
  * clock, tenant and mail are borrowed until stopped. */
 int compliance_runner_start(uv_loop_t *loop, const char *data_dir,
