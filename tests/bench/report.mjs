@@ -42,26 +42,19 @@
  * benchmark, not a test: it reports figures and asserts nothing beyond
  * a working setup. Needs sqlite3 and curl.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const BIN = path.resolve(process.env.LMS_BIN || path.join(ROOT, 'build/bin'));
-const MOTHER = path.join(BIN, 'lms-mother');
-const WORKSPACE = path.join(BIN, 'lms-workspace');
-const SAMPLE = path.join(ROOT, 'deploy/courses/hygiene-basics');
-const QUIZ = 'wissenstest';
-const DAY = 86400;
+import {
+	DAY, MOTHER, WORKSPACE, addMonths, api, arg, certNumber, completeAll,
+	cpuSeconds, daemon, db, email, freePort, importLearners, int, isoDay,
+	median, mib, ms, query, random, sec, setupMother, sh, sleep, sqlText,
+	stop, stopAll, vmHwmKiB, vmRssKiB, waitFor
+} from './lib.mjs';
 
-function arg(name, dflt) {
-	const i = process.argv.indexOf(`--${name}`);
-	return i > 0 ? process.argv[i + 1] : dflt;
-}
 
 const RUNS = Number(arg('runs', '3'));
 const LEARNERS = Number(arg('learners', '10000'));
@@ -70,181 +63,8 @@ const PROGRESS = Number(arg('progress', '200000'));
 const COURSE_IDS = ['hygiene-basics', ...Array.from(
 	{ length: COURSES - 1 },
 	(_, i) => `bench-${String(i + 2).padStart(2, '0')}`)];
-const TICKS = Number(spawnSync('getconf', ['CLK_TCK'],
-			       { encoding: 'utf8' }).stdout.trim()) || 100;
-const children = [];
-
-process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
-process.on('SIGINT', () => process.exit(130));
-
-/* ---- helpers ---- */
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function sh(cmd, args, opts = {}) {
-	const r = spawnSync(cmd, args, { encoding: 'utf8',
-					 maxBuffer: 1 << 30, ...opts });
-	if (r.status !== 0)
-		throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
-	return r.stdout.trim();
-}
-
-function freePort() {
-	return new Promise((resolve) => {
-		const s = net.createServer().listen(0, '127.0.0.1', () => {
-			const { port } = s.address();
-			s.close(() => resolve(port));
-		});
-	});
-}
-
-function daemon(cmd, args, log) {
-	const fd = fs.openSync(log, 'a');
-	const c = spawn(cmd, args, { stdio: ['ignore', fd, fd] });
-	fs.closeSync(fd);
-	children.push(c);
-	return c;
-}
-
-/* Stops a daemon and waits until it has exited. */
-async function stop(c) {
-	if (c.exitCode !== null || c.signalCode !== null)
-		return;
-	const gone = new Promise((r) => c.on('exit', r));
-	c.kill('SIGTERM');
-	await gone;
-	children.splice(children.indexOf(c), 1);
-}
-
-async function waitFor(fn, ms = 60000, every = 50) {
-	const end = Date.now() + ms;
-	for (;;) {
-		const v = await fn().catch(() => null);
-		if (v)
-			return v;
-		if (Date.now() > end)
-			throw new Error('timed out');
-		await sleep(every);
-	}
-}
-
-async function api(port, method, p, headers = {}, body) {
-	const r = await fetch(`http://127.0.0.1:${port}${p}`, {
-		method, headers, body });
-	const text = await r.text();
-	if (!r.ok)
-		throw new Error(`${method} ${p}: ${r.status} ${text}`);
-	return text;
-}
-
-function median(xs) {
-	const s = [...xs].sort((a, b) => a - b);
-	return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN;
-}
-
-const ms = (ns) => Number(ns) / 1e6;
-const sec = (x) => (Number.isFinite(x) ? x.toFixed(2) : '-');
-const int = (x) => (Number.isFinite(x) ? Math.round(x).toString() : '-');
-const mib = (kib) => (kib / 1024).toFixed(1);
-
-/* CPU seconds (user and system, all threads) used so far by pid. */
-function cpuSeconds(pid) {
-	try {
-		const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-		const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-		return (Number(f[11]) + Number(f[12])) / TICKS;
-	} catch {
-		return NaN;
-	}
-}
-
-/* The anonymous part of pid's resident memory (heap and stacks, not
- * the pages of workspace.db that a report maps). */
-function vmRssKiB(pid) {
-	const t = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-	return Number(/^RssAnon:\s+(\d+) kB/m.exec(t)[1]);
-}
-
-function vmHwmKiB(pid) {
-	const t = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-	return Number(/^VmHWM:\s+(\d+) kB/m.exec(t)[1]);
-}
-
-/* A repeatable pseudo-random sequence in [0, 1) (mulberry32). */
-function random(seed) {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
-
-/* t plus months, the day clamped to the month's last, as
- * cert_add_months() (workspace/cert.c) computes it. */
-function addMonths(t, months) {
-	const d = new Date(t * 1000);
-	const m = d.getUTCFullYear() * 12 + d.getUTCMonth() + months;
-	const y = Math.floor(m / 12), mon = m % 12;
-	const last = new Date(Date.UTC(y, mon + 1, 0)).getUTCDate();
-	return Date.UTC(y, mon, Math.min(d.getUTCDate(), last),
-			d.getUTCHours(), d.getUTCMinutes(),
-			d.getUTCSeconds()) / 1000;
-}
-
-/* A certificate's number as cert_number() (workspace/cert.c) makes it. */
-function certNumber(course, issued, id) {
-	const prefix = course.replace(/[^A-Za-z0-9]/g, '').slice(0, 3)
-		.toUpperCase() || 'CRT';
-	const year = new Date(issued * 1000).getUTCFullYear();
-	return `${prefix}-${year}-${String(id).padStart(6, '0')}`;
-}
-
-const isoDay = (t) => new Date(t * 1000).toISOString().slice(0, 10);
-const sqlText = (s) => `'${String(s).replace(/'/g, "''")}'`;
-const email = (i) => `learner${String(i).padStart(5, '0')}@example.org`;
-
 
 /* ---- setup ---- */
-
-/* A mother with the sample course and its copies, serving. */
-async function setupMother(dir) {
-	const M = path.join(dir, 'mother');
-	const [mhttp, msync] = [await freePort(), await freePort()];
-
-	sh(MOTHER, ['init', M]);
-	COURSE_IDS.forEach((id, i) => {
-		let src = SAMPLE;
-		if (id !== 'hygiene-basics') {
-			src = path.join(dir, 'src', id);
-			fs.cpSync(SAMPLE, src, { recursive: true });
-			const cj = JSON.parse(fs.readFileSync(
-				path.join(src, 'course.json')));
-			cj.id = id;
-			cj.title = { de: `Kurs ${i + 1}: Hygiene, "Grün"`,
-				     en: `Course ${i + 1}` };
-			fs.writeFileSync(path.join(src, 'course.json'),
-					 JSON.stringify(cj, null, 2));
-		}
-		sh(MOTHER, ['course', 'publish', M, src, '-m', 'first']);
-	});
-	daemon(MOTHER, ['serve', M, '--listen', `127.0.0.1:${mhttp}`,
-			'--sync-listen', `127.0.0.1:${msync}`],
-	       path.join(dir, 'mother.log'));
-	await waitFor(() => api(mhttp, 'GET', '/healthz'));
-	return { M, msync: `127.0.0.1:${msync}` };
-}
-
-function importLearners(dir, W) {
-	const lines = ['email,name,staff'];
-	for (let i = 1; i <= LEARNERS; i++)
-		lines.push(`${email(i)},"Müller, Jörg ${i}",yes`);
-	const file = path.join(dir, 'learners.csv');
-	fs.writeFileSync(file, lines.join('\n') + '\n');
-	console.log(`import: ${sh(WORKSPACE, ['user', 'import', W, file])}`);
-}
 
 async function startServe(dir, W, name) {
 	const port = await freePort();
@@ -253,31 +73,6 @@ async function startServe(dir, W, name) {
 			    path.join(dir, `${name}.log`));
 	await waitFor(() => api(port, 'GET', '/healthz'), 60000, 5);
 	return { port, proc };
-}
-
-function rightAnswers() {
-	const q = JSON.parse(fs.readFileSync(
-		path.join(SAMPLE, 'quizzes', `${QUIZ}.json`)));
-	return Object.fromEntries(q.questions.map((x) => [x.id, x.answer]));
-}
-
-async function completeAll(port, token) {
-	const cj = JSON.parse(fs.readFileSync(path.join(SAMPLE,
-							'course.json')));
-	const headers = { Authorization: `Bearer ${token}`,
-			  'Content-Type': 'application/json' };
-	const body = JSON.stringify({ answers: rightAnswers() });
-	for (const course of COURSE_IDS)
-		for (const l of cj.lessons) {
-			const base = `/api/v1/courses/${course}/lessons/` +
-				l.id;
-			if (l.quiz)
-				await api(port, 'POST', `${base}/attempts`,
-					  headers, body);
-			else
-				await api(port, 'POST', `${base}/complete`,
-					  headers);
-		}
 }
 
 async function setupWorkspace(dir, mother, now) {
@@ -290,7 +85,7 @@ async function setupWorkspace(dir, mother, now) {
 							      mother.M])]);
 	sh(WORKSPACE, ['user', 'add', W, 'admin@example.org', '--name',
 		       'Admin', '--role', 'admin']);
-	importLearners(dir, W);
+	importLearners(dir, W, LEARNERS, (i) => `"Müller, Jörg ${i}"`);
 	const admin = { Authorization: 'Bearer ' + sh(WORKSPACE, [
 		'token', 'create', W, 'admin@example.org']) };
 	const first = sh(WORKSPACE, ['token', 'create', W, email(1)]);
@@ -311,15 +106,13 @@ async function setupWorkspace(dir, mother, now) {
 			  JSON.stringify({ course, group: group.id,
 					   due: isoDay(now + days * DAY) }));
 	}
-	await completeAll(ws.port, first);
+	await completeAll(ws.port, first, COURSE_IDS);
 	await stop(ws.proc);
 	return { W, admin };
 }
 
 /* ---- seeding ---- */
 
-const db = (W) => path.join(W, 'workspace.db');
-const query = (W, sql) => sh('sqlite3', ['-bail', db(W), sql]);
 
 /* The pairs that get a completion: enough for PROGRESS progress rows. */
 function seedRows(W, now, perPair) {
@@ -551,7 +344,8 @@ async function main() {
 	try {
 		const now = Math.floor(Date.now() / 1000);
 		const t0 = Date.now();
-		const mother = await setupMother(dir);
+		const mother = await setupMother(dir, COURSE_IDS, (i) => ({
+			de: `Kurs ${i + 1}: Hygiene, "Grün"`, en: `Course ${i + 1}` }));
 		const ws0 = await setupWorkspace(dir, mother, now);
 		const counts = seed(dir, ws0.W, now);
 		const t1 = Date.now();
@@ -588,8 +382,7 @@ async function main() {
 		      list: summary(runs, 'list',
 				    (xs) => ({ rows: xs[0].rows })) };
 	} finally {
-		children.forEach((c) => c.kill('SIGTERM'));
-		await sleep(300);
+		await stopAll();
 		if (process.env.LMS_KEEP_TMP === '1')
 			console.log(`kept ${dir}`);
 		else
