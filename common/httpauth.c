@@ -1,7 +1,10 @@
 /*
- * Parsing the Cookie and Authorization headers of a request.
+ * Parsing the Cookie and Authorization headers of a request, and the
+ * CSRF check of a cookie session.
  */
 #include "common/httpauth.h"
+
+#include "common/crypto.h"
 
 #include <string.h>
 #include <strings.h>
@@ -44,4 +47,13 @@ int httpauth_bearer(const char *header, char *out, size_t cap)
 		return -1;
 	memcpy(out, t, strlen(t) + 1);
 	return 0;
+}
+
+int httpauth_csrf_ok(const char *method, const char *sent,
+		     const char *expected, size_t len)
+{
+	if (!strcmp(method, "GET") || !strcmp(method, "HEAD"))
+		return 1;
+	return sent && strlen(sent) == len &&
+	       crypto_memcmp(sent, expected, len) == 0;
 }

@@ -1,7 +1,8 @@
 /*
  * Credentials in HTTP requests, for both daemons' APIs: the value of a
  * cookie in a Cookie header and the token of an "Authorization: Bearer"
- * header. Only parsing: what a token or session means is the caller's.
+ * header, and the check of a cookie session's CSRF token. Only
+ * parsing and comparing: what a token or session means is the caller's.
  */
 #ifndef LMS_HTTPAUTH_H
 #define LMS_HTTPAUTH_H
@@ -17,5 +18,12 @@ int httpauth_cookie(const char *header, const char *name, char *out,
  * Authorization header value into out: 0, or -1 for another scheme or a
  * token too long. */
 int httpauth_bearer(const char *header, char *out, size_t cap);
+
+/* Whether a request of method with a cookie session may go on: 1 for
+ * GET and HEAD, else only when sent (its X-CSRF-Token header, may be
+ * NULL) is the session's token expected of len bytes, compared in
+ * constant time. */
+int httpauth_csrf_ok(const char *method, const char *sent,
+		     const char *expected, size_t len);
 
 #endif

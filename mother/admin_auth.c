@@ -6,7 +6,6 @@
  */
 #include "mother/admin.h"
 
-#include "common/crypto.h"
 #include "common/httpauth.h"
 #include "common/log.h"
 #include "common/password.h"
@@ -271,13 +270,9 @@ static int admin_csrf_ok(struct http_exchange *x,
 			 const struct http_request *req,
 			 const struct admin_identity *id)
 {
-	const char *sent = http_header(x, "X-CSRF-Token");
-
-	if (!id->by_cookie || !strcmp(req->method, "GET") ||
-	    !strcmp(req->method, "HEAD"))
-		return 1;
-	return sent && strlen(sent) == OPERATOR_SECRET_LEN &&
-	       crypto_memcmp(sent, id->csrf, OPERATOR_SECRET_LEN) == 0;
+	return !id->by_cookie ||
+	       httpauth_csrf_ok(req->method, http_header(x, "X-CSRF-Token"),
+				id->csrf, OPERATOR_SECRET_LEN);
 }
 
 static int admin_check(struct admin *a, struct http_exchange *x,

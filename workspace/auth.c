@@ -12,7 +12,6 @@
  */
 #include "workspace/auth.h"
 
-#include "common/crypto.h"
 #include "common/httpauth.h"
 #include "common/log.h"
 #include "workspace/audit.h"
@@ -502,13 +501,9 @@ static int auth_csrf_ok(struct http_exchange *x,
 			const struct http_request *req,
 			const struct auth_identity *id)
 {
-	const char *sent = http_header(x, "X-CSRF-Token");
-
-	if (!id->by_cookie || !strcmp(req->method, "GET") ||
-	    !strcmp(req->method, "HEAD"))
-		return 1;
-	return sent && strlen(sent) == PEOPLE_SECRET_LEN &&
-	       crypto_memcmp(sent, id->csrf, PEOPLE_SECRET_LEN) == 0;
+	return !id->by_cookie ||
+	       httpauth_csrf_ok(req->method, http_header(x, "X-CSRF-Token"),
+				id->csrf, PEOPLE_SECRET_LEN);
 }
 
 /* Authenticates and checks CSRF; answers itself and returns -1 when the

@@ -218,6 +218,13 @@ lmsTest('the admin port needs an operator; history, lag and metrics',
 	const who = await motherGet(mother, '/api/v1/session', session);
 	assert.equal(who.operator.email, OPERATOR);
 	assert.equal(who.csrf_token, session['X-CSRF-Token']);
+	/* a write by cookie needs the session's CSRF token, whole */
+	for (const csrf of [undefined, 'ab'.repeat(32),
+			    session['X-CSRF-Token'].slice(1)])
+		assertError(await request(mother, 'DELETE', '/api/v1/session', {
+			headers: { Cookie: session.Cookie,
+				   ...(csrf && { 'X-CSRF-Token': csrf }) } }),
+			    403, 'forbidden');
 	const courses = await motherGet(mother, '/api/v1/courses', session);
 	assert.deepEqual(courses.map((c) => c.id).sort(), [PRIVACY, HYGIENE]);
 

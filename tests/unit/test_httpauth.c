@@ -2,7 +2,8 @@
  * Unit tests of common/httpauth.c: cookies by exact name among others,
  * with blanks around them; bearer tokens with the scheme in any case;
  * and the refusals (absent, another scheme, a value that does not fit,
- * a name that is only a prefix of another).
+ * a name that is only a prefix of another); the CSRF check (reads pass,
+ * writes only with the session's token, whole and exact).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -53,11 +54,32 @@ static void test_bearer(void **state)
 	assert_int_equal(httpauth_bearer("", t, sizeof(t)), -1);
 }
 
+static void test_csrf(void **state)
+{
+	const char *token = "0123456789abcdef";
+
+	(void)state;
+	assert_int_equal(httpauth_csrf_ok("GET", NULL, token, 16), 1);
+	assert_int_equal(httpauth_csrf_ok("HEAD", "wrong", token, 16), 1);
+	assert_int_equal(httpauth_csrf_ok("POST", token, token, 16), 1);
+	assert_int_equal(httpauth_csrf_ok("DELETE", token, token, 16), 1);
+	assert_int_equal(httpauth_csrf_ok("POST", NULL, token, 16), 0);
+	assert_int_equal(httpauth_csrf_ok("POST", "", token, 16), 0);
+	assert_int_equal(httpauth_csrf_ok("PUT", "0123456789abcdeF", token,
+					  16), 0);
+	assert_int_equal(httpauth_csrf_ok("PATCH", "0123456789abcde", token,
+					  16), 0);
+	assert_int_equal(httpauth_csrf_ok("POST", "0123456789abcdef0", token,
+					  16), 0);
+	assert_int_equal(httpauth_csrf_ok("get", token, "x", 1), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cookie),
 		cmocka_unit_test(test_bearer),
+		cmocka_unit_test(test_csrf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
