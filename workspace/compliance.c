@@ -74,8 +74,7 @@ void compliance_date(int64_t t, int days, char out[COMPLIANCE_DATE_LEN + 1])
 	snprintf(out, COMPLIANCE_DATE_LEN + 1, "%.10s", day);
 }
 
-/* Midnight (UTC) of a day "YYYY-MM-DD"; 0 when it is not one. */
-static int64_t compliance_day_start(const char *day)
+int64_t compliance_day_start(const char *day)
 {
 	struct tm tm = { 0 };
 

@@ -107,6 +107,9 @@ int compliance_next_round(int recur_months, int on_expiry, int64_t issued,
 /* The calendar day (UTC) of t plus days, as "YYYY-MM-DD". */
 void compliance_date(int64_t t, int days, char out[COMPLIANCE_DATE_LEN + 1]);
 
+/* Midnight (UTC) of a day "YYYY-MM-DD"; 0 when it is not one. */
+int64_t compliance_day_start(const char *day);
+
 /* What one run did. */
 struct compliance_tally {
 	int rounds;    /* rounds opened */

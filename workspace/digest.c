@@ -10,6 +10,7 @@
 #include "common/db.h"
 #include "common/log.h"
 #include "workspace/certpdf.h"
+#include "workspace/compliance.h"
 #include "workspace/mail.h"
 #include "workspace/people.h"
 #include "workspace/store.h"
@@ -18,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define DIGEST_DAY 86400
 
@@ -116,25 +116,12 @@ static int digest_person(sqlite3 *db, struct digest_mail *m)
 	return step == SQLITE_ROW;
 }
 
-/* Midnight (UTC) of a day "YYYY-MM-DD"; 0 when it is not one. */
-static int64_t digest_day(const char *day)
-{
-	struct tm tm = { 0 };
-
-	if (sscanf(day, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon,
-		   &tm.tm_mday) != 3)
-		return 0;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	return (int64_t)timegm(&tm);
-}
-
 /* A due date in the manager's language ("20.01.2027", "2027-01-20"),
  * or "" for a row of before the dates were kept. */
 static void digest_due_text(const struct digest_mail *m, const char *due,
 			    char *out, size_t cap)
 {
-	int64_t day = digest_day(due);
+	int64_t day = compliance_day_start(due);
 
 	out[0] = 0;
 	if (day)
@@ -190,7 +177,7 @@ static int digest_render_one(sqlite3 *db, const struct digest_mail *m,
 			     char **subject, char **body)
 {
 	char due[16], days[24], url[STORE_SETTING_MAX + 160] = "";
-	int64_t day = digest_day(m->due);
+	int64_t day = compliance_day_start(m->due);
 	const struct template_var vars[] = {
 		{ "manager", m->name }, { "learner", m->learner },
 		{ "course", m->course }, { "due", due },
