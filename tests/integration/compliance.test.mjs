@@ -114,15 +114,21 @@ async function people(ws, admin) {
 	return { mia, pia, care: care.json.id };
 }
 
-lmsTest('compliance: recurrence, reminders once each, escalation, expiry',
-	async () => {
-	const smtp = await smtpServer();
+/* The academy served from 2027-01-04 with its admin Ada (her bearer
+ * headers) and the people above. */
+async function started(smtp) {
 	const ws = await academy(smtp);
 
 	await ws.start({ env: { LMS_FAKE_NOW: '2027-01-04T08:00:00Z' } });
 	await addUser(ws, 'ada@example.org', 'admin');
 	const ada = await bearer(ws, 'ada@example.org');
-	const { mia, pia, care } = await people(ws, ada);
+	return { ws, ada, ...await people(ws, ada) };
+}
+
+lmsTest('compliance: recurrence, reminders once each, escalation, expiry',
+	async () => {
+	const smtp = await smtpServer();
+	const { ws, ada, mia, pia, care } = await started(smtp);
 
 	/* bad recurrences are refused, then the assignment is made */
 	for (const recur of [0, 121, 1.5, '11'])
@@ -345,12 +351,7 @@ lmsTest('compliance: a retraining revision of the mother opens a round at ' +
 lmsTest('compliance: a manager gets the overdue copies of a run in one mail',
 	async () => {
 	const smtp = await smtpServer();
-	const ws = await academy(smtp);
-
-	await ws.start({ env: { LMS_FAKE_NOW: '2027-01-04T08:00:00Z' } });
-	await addUser(ws, 'ada@example.org', 'admin');
-	const ada = await bearer(ws, 'ada@example.org');
-	const { care } = await people(ws, ada);
+	const { ws, ada, care } = await started(smtp);
 	const more = [];
 	for (const name of ['Paul Pfleger', 'Petra Pflegerin'])
 		more.push(await addUser(ws, `${name.split(' ')[1]

@@ -88,6 +88,18 @@ static void until_started(uv_loop_t *loop, struct job *j)
 		uv_run(loop, UV_RUN_NOWAIT);
 }
 
+/* Turns the loop until the job has closed, then checks that it ran
+ * runs times, each followed by after(), and closed once. */
+static void job_end(uv_loop_t *loop, struct job *j, int runs)
+{
+	assert_int_equal(uv_run(loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(atomic_load(&j->runs), runs);
+	assert_int_equal(j->afters, runs);
+	assert_int_equal(j->closed, 1);
+	assert_int_equal(uv_loop_close(loop), 0);
+	job_destroy(j);
+}
+
 static void stop_after_first(struct job *j)
 {
 	periodic_stop(&j->p);
@@ -103,13 +115,8 @@ static void test_periodic_first_run(void **state)
 	assert_int_equal(uv_loop_init(&loop), 0);
 	job_init(&j, &loop);
 	j.on_after = stop_after_first;
-	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
-	assert_int_equal(atomic_load(&j.runs), 1);
+	job_end(&loop, &j, 1);
 	assert_int_equal(atomic_load(&j.off_loop), 1);
-	assert_int_equal(j.afters, 1);
-	assert_int_equal(j.closed, 1);
-	assert_int_equal(uv_loop_close(&loop), 0);
-	job_destroy(&j);
 }
 
 static void stop_after_second(struct job *j)
@@ -135,12 +142,7 @@ static void test_periodic_poke_during_run(void **state)
 	periodic_poke(&j.p, 0);
 	j.hold = 0;
 	uv_sem_post(&j.go_on);
-	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
-	assert_int_equal(atomic_load(&j.runs), 2);
-	assert_int_equal(j.afters, 2);
-	assert_int_equal(j.closed, 1);
-	assert_int_equal(uv_loop_close(&loop), 0);
-	job_destroy(&j);
+	job_end(&loop, &j, 2);
 }
 
 /* Stopped while a run is held: closed() only after the run ended. */
@@ -160,12 +162,7 @@ static void test_periodic_stop_during_run(void **state)
 	assert_int_equal(j.closed, 0);
 	j.hold = 0;
 	uv_sem_post(&j.go_on);
-	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
-	assert_int_equal(atomic_load(&j.runs), 1);
-	assert_int_equal(j.afters, 1);
-	assert_int_equal(j.closed, 1);
-	assert_int_equal(uv_loop_close(&loop), 0);
-	job_destroy(&j);
+	job_end(&loop, &j, 1);
 }
 
 int main(void)
